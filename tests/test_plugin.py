@@ -1,0 +1,73 @@
+"""The lm-eval face of the package: lazy registration, task discovery, the model name."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+TASKS = (
+    "postmech_knowledge_patching",
+    "postmech_truth_probe",
+    "postmech_truth_steering",
+    "postmech_refusal_transfer",
+    "postmech_entropy_neurons",
+)
+
+
+def test_start_up_hook_is_lazy():
+    """The .pth hook must not import torch or lm-eval into unrelated Python processes."""
+    code = "import json, sys; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lm_eval', 'transformers'))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+    hooked = subprocess.run(
+        [sys.executable, "-c", "import sys; print('postmech_eval._lm_eval_hook' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert hooked.stdout.strip() == "True", "postmech_eval.pth is not installed"
+
+
+def test_registry_resolves_postmech_after_lm_eval_import():
+    code = (
+        "import lm_eval.models; from lm_eval.api.registry import model_registry; "
+        "print(model_registry.origin('postmech') or 'postmech' in model_registry)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "postmech_eval.lm" in out.stdout or out.stdout.strip() == "True"
+    stock = subprocess.run(
+        [sys.executable, "-c", "from lm_eval.api.registry import get_model; print(get_model('hf').__name__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert stock.stdout.strip() == "HFLM"
+
+
+def test_task_manager_finds_every_task_without_include_path():
+    from lm_eval.tasks import TaskManager
+
+    names = set(TaskManager().all_tasks)
+    for task in (*TASKS, "postmech"):
+        assert task in names
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_task_yaml_lists_metrics_with_aggregation(task):
+    from lm_eval.tasks import TaskManager
+
+    config = TaskManager()._index[task]
+    assert config.yaml_path is not None and config.yaml_path.exists()
+    text = config.yaml_path.read_text()
+    assert "aggregation: !function utils.first" in text
+
+
+def test_cli_help_is_fast_and_names_commands():
+    out = subprocess.run(
+        [sys.executable, "-m", "postmech_eval.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("organisms", "run", "leaderboard", "check"):
+        assert command in out.stdout
