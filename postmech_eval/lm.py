@@ -87,9 +87,9 @@ class PostMechLM(HFLM):
             device=str(self.device),
             trust_remote_code=trust,
             one_at_a_time=self.one_at_a_time,
-            post_loaded=(self.model, self.tokenizer),
         )
-        self.pair.check_compatible()
+        # The pair reuses the post model HFLM already holds instead of loading it twice.
+        self.pair.adopt("post", self.model)
 
     # ------------------------------------------------------------------ lm-eval entry points
     def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
