@@ -1,0 +1,335 @@
+"""Bundled, license-clean datasets and their validating loader.
+
+Files are JSONL under this package (statements/, instructions/, corpus.jsonl); the first
+line may be a header `{"_meta": {...}}` with provenance, generator and seed. They are built
+by `python -m postmech_eval.data.generate` from curated lists in this folder.
+
+Why a validating loader: analyses run minutes of model work after loading data, so a bad
+file (malformed line, missing label, a single class) must fail at once and say exactly
+which file and line to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+DATA_DIR = Path(__file__).resolve().parent
+
+STATEMENT_DATASETS: tuple[str, ...] = (
+    "cities",
+    "neg_cities",
+    "sp_en_trans",
+    "neg_sp_en_trans",
+    "animal_class",
+    "element_symb",
+    "inventors",
+    "facts",
+    "larger_than",
+    "smaller_than",
+)
+# Datasets whose true lines are recallable facts (one correct object per subject and relation).
+FACT_DATASETS: tuple[str, ...] = (
+    "cities",
+    "sp_en_trans",
+    "animal_class",
+    "element_symb",
+    "inventors",
+    "facts",
+)
+INSTRUCTION_KINDS: tuple[str, ...] = ("harmful", "harmless")
+SPLITS: tuple[str, ...] = ("train", "test", "all")
+_NEGATED = {"neg_cities": "cities", "neg_sp_en_trans": "sp_en_trans"}
+
+Split = Literal["train", "test", "all"]
+
+__all__ = [
+    "DATA_DIR",
+    "FACT_DATASETS",
+    "INSTRUCTION_KINDS",
+    "STATEMENT_DATASETS",
+    "Fact",
+    "Instruction",
+    "Statement",
+    "load_corpus",
+    "load_facts",
+    "load_instructions",
+    "load_statements",
+    "read_jsonl",
+    "read_meta",
+    "statements_path",
+    "validate_statements",
+]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One labelled statement; label 1 = true, 0 = false."""
+
+    statement: str
+    label: int
+    subject: str
+    object: str
+    dataset: str
+    split: str = ""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A true subject -> object fact: `prompt + completion` is the true statement minus its period.
+
+    `completion` starts with a space (" France") so it can be scored as a continuation.
+    """
+
+    subject: str
+    object: str
+    dataset: str
+    split: str
+    prompt: str
+    completion: str
+    relation: str = ""
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """An instruction; harmless ones carry a short helpful `answer`, harmful ones None."""
+
+    instruction: str
+    category: str
+    kind: str
+    split: str = ""
+    answer: str | None = None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_numbered(path: str | Path) -> tuple[dict, list[tuple[int, dict]]]:
+    """(meta, [(line number, row), ...]); blank lines are skipped, header only on line 1."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"read_jsonl: path must be an existing JSONL file, got {str(path)!r}")
+    meta: dict = {}
+    rows: list[tuple[int, dict]] = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(
+                    f"{path}:{lineno}: malformed JSON line ({err.msg} at column {err.colno})"
+                ) from None
+            if not isinstance(obj, dict):
+                raise ValueError(
+                    f"{path}:{lineno}: expected a JSON object per line, got {type(obj).__name__}"
+                )
+            if "_meta" in obj:
+                if rows or meta:
+                    raise ValueError(f"{path}:{lineno}: a '_meta' header is only allowed as the first line")
+                meta = obj["_meta"] if isinstance(obj["_meta"], dict) else {"value": obj["_meta"]}
+                continue
+            rows.append((lineno, obj))
+    if not rows:
+        raise ValueError(f"{path}: file has no items (expected one JSON object per line after the header)")
+    return meta, rows
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Data rows of a JSONL file (header skipped). Malformed line -> ValueError naming file:line."""
+    return [row for _, row in _read_numbered(path)[1]]
+
+
+def read_meta(path: str | Path) -> dict:
+    """The `_meta` header of a JSONL file ({} when it has none)."""
+    return _read_numbered(path)[0]
+
+
+def validate_statements(
+    rows: Sequence[dict], path: str | Path, *, line_numbers: Sequence[int] | None = None
+) -> None:
+    """Check every row has a non-empty 'statement' and a 0/1 'label' and both classes occur.
+
+    `line_numbers` maps rows to file lines for the messages (default: row index + 1).
+    """
+    if line_numbers is None:
+        line_numbers = range(1, len(rows) + 1)
+    if len(line_numbers) != len(rows):
+        raise ValueError(
+            f"validate_statements: line_numbers must match rows ({len(rows)}), got {len(line_numbers)}"
+        )
+    if not rows:
+        raise ValueError(f"{path}: statement file has no items")
+    for lineno, row in zip(line_numbers, rows, strict=True):
+        text = row.get("statement")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{path}:{lineno}: field 'statement' must be a non-empty string, got {text!r}")
+        if "label" not in row:
+            raise ValueError(
+                f"{path}:{lineno}: field 'label' is missing (expected 1 for true or 0 for false)"
+            )
+        label = row["label"]
+        if isinstance(label, bool) or label not in (0, 1):
+            raise ValueError(f"{path}:{lineno}: field 'label' must be 1 (true) or 0 (false), got {label!r}")
+    labels = {int(r["label"]) for r in rows}
+    if len(labels) < 2:
+        only = labels.pop()
+        raise ValueError(
+            f"{path}:{line_numbers[0]}-{line_numbers[-1]}: all {len(rows)} statements have label {only}; "
+            "expected both true (1) and false (0) statements"
+        )
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+
+
+def _filter_split(pairs: list[tuple[int, dict]], split: str, path: Path) -> list[tuple[int, dict]]:
+    _check_split(split)
+    if split == "all":
+        return pairs
+    missing = [ln for ln, r in pairs if "split" not in r]
+    if missing:
+        raise ValueError(
+            f"{path}:{missing[0]}: no 'split' field, so split={split!r} is undefined; use split='all'"
+        )
+    kept = [(ln, r) for ln, r in pairs if r["split"] == split]
+    if not kept:
+        raise ValueError(f"{path}: no items with split={split!r}")
+    return kept
+
+
+def _unknown(kind: str, name: str, valid: Sequence[str]) -> KeyError:
+    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    return KeyError(f"unknown {kind} {name!r}.{hint} Available: {', '.join(valid)}")
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def statements_path(name: str) -> Path:
+    """Path of a bundled statement dataset; KeyError with close matches when unknown."""
+    if name not in STATEMENT_DATASETS:
+        raise _unknown("statement dataset", name, STATEMENT_DATASETS)
+    return DATA_DIR / "statements" / f"{name}.jsonl"
+
+
+def _resolve_statements(name: str | Path) -> tuple[Path, str]:
+    if isinstance(name, str) and name in STATEMENT_DATASETS:
+        return statements_path(name), name
+    as_path = Path(name)
+    if (
+        isinstance(name, Path)
+        or as_path.suffix in (".jsonl", ".json")
+        or as_path.exists()
+        or "/" in str(name)
+    ):
+        return as_path, as_path.stem
+    raise _unknown("statement dataset", str(name), STATEMENT_DATASETS)
+
+
+def load_statements(name: str | Path, split: Split = "all") -> list[Statement]:
+    """Labelled statements of a bundled dataset (name) or of a user JSONL file (path).
+
+    User files need 'statement' and 'label' per line; 'subject', 'object', 'dataset' and
+    'split' are optional ('dataset' defaults to the file stem).
+    """
+    _check_split(split)
+    path, default_name = _resolve_statements(name)
+    _, numbered = _read_numbered(path)
+    validate_statements([r for _, r in numbered], path, line_numbers=[ln for ln, _ in numbered])
+    kept = _filter_split(numbered, split, path)
+    return [
+        Statement(
+            statement=r["statement"],
+            label=int(r["label"]),
+            subject=str(r.get("subject", "")),
+            object=str(r.get("object", "")),
+            dataset=str(r.get("dataset", default_name)),
+            split=str(r.get("split", "")),
+        )
+        for _, r in kept
+    ]
+
+
+def load_facts(name: str, split: Split = "all") -> list[Fact]:
+    """True subject -> object facts behind a statement dataset (neg_* give their positive twin's).
+
+    For larger_than/smaller_than these are simply the true comparisons (not recallable facts;
+    see FACT_DATASETS for the datasets with one correct object per subject).
+    """
+    _check_split(split)
+    base = _NEGATED.get(name, name)
+    path = statements_path(base)
+    _, numbered = _read_numbered(path)
+    facts: list[Fact] = []
+    for lineno, r in _filter_split(numbered, split, path):
+        if r.get("label") != 1:
+            continue
+        obj, text = r["object"], r["statement"]
+        suffix = f" {obj}."
+        if not text.endswith(suffix):
+            raise ValueError(f"{path}:{lineno}: statement must end with ' {{object}}.', got {text!r}")
+        facts.append(
+            Fact(
+                subject=r["subject"],
+                object=obj,
+                dataset=base,
+                split=r.get("split", ""),
+                prompt=text[: -len(suffix)],
+                completion=f" {obj}",
+                relation=r.get("relation", ""),
+            )
+        )
+    return facts
+
+
+# --------------------------------------------------------------------------- instructions & corpus
+
+
+def load_instructions(
+    kind: str, split: Split = "all", *, path: str | Path | None = None
+) -> list[Instruction]:
+    """Harmful or harmless instructions (bundled, or from `path` with the same fields).
+
+    Every line needs a non-empty 'instruction'; 'category' defaults to "uncategorized".
+    """
+    if kind not in INSTRUCTION_KINDS:
+        raise ValueError(f"kind must be one of {INSTRUCTION_KINDS}, got {kind!r}")
+    _check_split(split)
+    path = Path(path) if path is not None else DATA_DIR / "instructions" / f"{kind}.jsonl"
+    _, numbered = _read_numbered(path)
+    for lineno, r in numbered:
+        text = r.get("instruction")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{path}:{lineno}: field 'instruction' must be a non-empty string, got {text!r}")
+    return [
+        Instruction(
+            instruction=r["instruction"],
+            category=str(r.get("category", "uncategorized")),
+            kind=str(r.get("kind", kind)),
+            split=str(r.get("split", "")),
+            answer=r.get("answer"),
+        )
+        for _, r in _filter_split(numbered, split, path)
+    ]
+
+
+def load_corpus(split: Split = "test", *, path: str | Path | None = None) -> list[str]:
+    """Plain English paragraphs (held-out text for entropy-neuron ablation, METHODS §5)."""
+    _check_split(split)
+    path = Path(path) if path is not None else DATA_DIR / "corpus.jsonl"
+    _, numbered = _read_numbered(path)
+    for lineno, r in numbered:
+        if not isinstance(r.get("text"), str) or not r["text"].strip():
+            raise ValueError(
+                f"{path}:{lineno}: field 'text' must be a non-empty string, got {r.get('text')!r}"
+            )
+    return [r["text"] for _, r in _filter_split(numbered, split, path)]
