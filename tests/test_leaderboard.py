@@ -1,0 +1,275 @@
+"""Leaderboard: loading lm-eval results, merging per pair, rendering, findings verdicts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+from pathlib import Path
+
+import pytest
+
+from postmech_eval import leaderboard
+from postmech_eval.findings import FINDINGS, evaluate_findings
+from postmech_eval.registry import load_registry
+from postmech_eval.runs import PairKey, load_runs, read_results_file
+from tests.results_fixtures import EN, KP, RT, TP, TS, cpt_metrics, sft_metrics, write_results
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def two_pairs(tmp_path: Path) -> Path:
+    write_results(tmp_path / "sft", sft_metrics(), post="organism:sft")
+    write_results(tmp_path / "cpt", cpt_metrics(), post="organism:cpt")
+    return tmp_path
+
+
+def _cli(*argv: str) -> int:
+    return leaderboard.run_cli(list(argv))
+
+
+def test_md_one_row_per_pair_with_units_and_dash_for_missing(two_pairs, capsys):
+    assert _cli(str(two_pairs), "--format", "md", "--view", "metrics") == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| organism")]
+    assert len(rows) == 2
+    for label in ("Knowledge: patch corr (r)", "Truth: probe acc P (%)", "Refusal: forward transfer (ratio)"):
+        assert label in out
+    cpt = next(r for r in rows if "organism:cpt" in r)
+    sft = next(r for r in rows if "organism:sft" in r)
+    assert cpt.count("—") == 3  # three refusal columns: NaN in the results file
+    assert "—" not in sft and "95.0" in sft and "0.18" in sft
+    # Rows are named from leaderboard/pairs.yaml.
+    assert "organism: base / sft" in sft and "organism: base / cpt" in cpt
+
+
+def test_csv_is_machine_readable(two_pairs, capsys):
+    assert _cli(str(two_pairs), "--format", "csv") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    by_post = {r["Post (P)"]: r for r in rows}
+    assert float(by_post["organism:sft"]["Truth: probe acc P (%)"]) == pytest.approx(93.0)
+    assert float(by_post["organism:sft"]["Knowledge: patch corr (r)"]) == pytest.approx(0.93)
+    assert by_post["organism:cpt"]["Refusal: forward transfer (ratio)"] == ""
+
+
+def test_latex_renders_a_tabular(two_pairs, tmp_path):
+    out = tmp_path / "board.tex"
+    assert _cli(str(two_pairs), "--format", "latex", "--output", str(out)) == 0
+    text = out.read_text()
+    assert text.count("\\begin{tabular}") == 3  # metrics + findings summary + findings detail
+    assert "—" not in text and "→" not in text and "probe acc P (\\%)" in text
+
+
+def test_corrupted_and_foreign_files_are_skipped_with_a_warning(two_pairs, tmp_path, caplog, capsys):
+    good = write_results(tmp_path / "third", sft_metrics(), base="org:x", post="org:y")
+    broken = good.parent / "results_2020-01-01T00-00-00.json"
+    broken.write_text(good.read_text()[:300])  # truncated mid-write
+    foreign = good.parent / "results_2020-01-02T00-00-00.json"
+    foreign.write_text(json.dumps({"results": {"hellaswag": {"acc,none": 0.5}}}))
+    not_results = good.parent / "results_list.json"
+    not_results.write_text("[1, 2]")
+    with caplog.at_level(logging.WARNING):
+        assert _cli(str(tmp_path), "--format", "md", "--view", "metrics") == 0
+    out = capsys.readouterr().out
+    assert len([line for line in out.splitlines() if line.startswith("| ")]) == 1 + 3  # header + 3 pairs
+    warned = caplog.text
+    for path, reason in ((broken, "invalid JSON"), (foreign, "foreign"), (not_results, "not an lm-eval")):
+        assert str(path) in warned and reason in warned
+
+
+def test_files_of_one_pair_merge_newest_wins(tmp_path):
+    metrics = sft_metrics()
+    write_results(tmp_path, {KP: metrics[KP]}, date=1000.0)
+    newer = dict(metrics[KP], patch_corr=0.5)
+    write_results(tmp_path, {KP: newer, TP: metrics[TP]}, date=2000.0)
+    write_results(tmp_path, {KP: dict(metrics[KP], patch_corr=0.1)}, date=500.0)  # oldest, written last
+    loaded = load_runs([tmp_path])
+    assert len(loaded.runs) == 1 and not loaded.skipped
+    run = loaded.runs[0]
+    assert len(run.sources) == 3
+    assert run.value(KP, "patch_corr") == 0.5
+    assert run.value(TP, "probe_acc_post") == 0.93
+    assert run.value(RT, "transfer_forward") is None
+
+
+def test_pair_identity_from_model_args(tmp_path):
+    defaults = read_results_file(
+        write_results(tmp_path / "a", {KP: {"patch_corr": 0.9}}, base=None, post=None)
+    )
+    assert defaults.key == PairKey("organism:base", "organism:sft")
+    as_dict = read_results_file(
+        write_results(tmp_path / "b", {KP: {"patch_corr": 0.9}}, post="organism:cpt", model_args_as_dict=True)
+    )
+    assert as_dict.key == PairKey("organism:base", "organism:cpt")
+    assert as_dict.metrics[KP] == {"patch_corr": 0.9}  # stderr and alias entries are not metrics
+
+
+def test_non_pair_runs_are_skipped_with_a_reason(tmp_path, caplog):
+    path = write_results(tmp_path, {"postmech_statements_mc": {"acc": 0.7}}, base=None, post=None)
+    data = json.loads(path.read_text())
+    data["config"].update(model="hf", model_args="pretrained=gpt2")
+    path.write_text(json.dumps(data))
+    with caplog.at_level(logging.WARNING):
+        loaded = load_runs([tmp_path])
+    assert not loaded.runs and "not a postmech pair run" in loaded.skipped[0][1]
+    assert str(path) in caplog.text
+
+
+def test_registry_labels_hub_pairs_case_insensitively(tmp_path, capsys):
+    write_results(tmp_path, {KP: {"patch_corr": 0.9}}, base="meta-llama/Llama-2-13B-hf", post="meta-llama/Llama-2-13b-chat-hf")  # fmt: skip
+    assert _cli(str(tmp_path), "--pairs", str(REPO / "leaderboard" / "pairs.yaml"), "--view", "metrics") == 0
+    assert "Llama-2-13B / chat" in capsys.readouterr().out
+
+
+def test_pairs_registry_lists_the_paper_and_organism_pairs():
+    registry = load_registry(REPO / "leaderboard" / "pairs.yaml")
+    keys = {(p.base, p.post) for p in registry.pairs}
+    assert ("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-8B-Instruct") in keys
+    assert ("meta-llama/Llama-3.1-8B", "allenai/Llama-3.1-Tulu-3-8B-SFT") in keys
+    assert ("mistralai/Mistral-7B-v0.3", "mistralai/Mistral-7B-Instruct-v0.3") in keys
+    assert ("meta-llama/Llama-2-13b-hf", "meta-llama/Llama-2-13b-chat-hf") in keys
+    assert ("organism:base", "organism:sft") in keys and ("organism:base", "organism:cpt") in keys
+    paper = [p for p in registry.pairs if p.paper]
+    assert len(paper) == 5
+    assert all(p.model_args["dtype"] == "bfloat16" and p.model_args["one_at_a_time"] == "true" for p in paper)
+    assert "one_at_a_time=true" in registry.get("llama2-13b-chat").model_args_string()
+    with pytest.raises(KeyError, match="llama2-13b-chat"):
+        registry.get("llama2-13b-chatt")
+
+
+def test_bad_registry_entry_names_file_and_entry(tmp_path):
+    bad = tmp_path / "pairs.yaml"
+    bad.write_text("pairs:\n  - {name: x, base: a, post: b, dtpye: bf16}\n")
+    with pytest.raises(ValueError, match=r"pairs\[0\] has unknown key 'dtpye'"):
+        load_registry(bad)
+
+
+def test_missing_path_or_no_results_is_exit_2(tmp_path, capsys):
+    assert _cli(str(tmp_path / "nope")) == 2
+    assert "nope" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert _cli(str(tmp_path / "empty")) == 2
+
+
+def test_render_accepts_paths_like_the_run_command_does(two_pairs):
+    text = leaderboard.render([str(two_pairs)], fmt="md")
+    assert "organism:cpt" in text and "Findings" in text
+
+
+def test_all_columns_lists_every_metric(two_pairs, capsys):
+    assert _cli(str(two_pairs), "--columns", "all", "--format", "csv") == 0
+    header = next(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert "entropy_neurons/entropy_gap_explained" in header and len(header) == 3 + 6 + 5 + 8 + 15 + 11
+
+
+def _run(metrics):
+    from postmech_eval.runs import PairRun
+
+    return PairRun(key=PairKey("b", "p"), metrics=metrics, sources=[], model_args={})
+
+
+def test_findings_all_reproduce_on_paper_like_numbers():
+    verdicts = {r.finding.key: r.verdict for r in evaluate_findings(_run(sft_metrics()))}
+    assert verdicts == {"knowledge": "reproduced", "truth": "reproduced", "refusal": "reproduced", "confidence": "reproduced"}  # fmt: skip
+
+
+def test_findings_fail_and_na_with_reasons():
+    metrics = sft_metrics()
+    metrics[KP]["patch_corr"] = 0.4
+    metrics[TS]["nif_base_post"] = 0.5  # 0.5 / 0.877 < 0.8: B's direction transfers badly
+    metrics[RT] = {k: math.nan for k in metrics[RT]}
+    metrics[EN]["entropy_gap_explained"] = -0.6
+    res = {r.finding.key: r for r in evaluate_findings(_run(metrics))}
+    assert res["knowledge"].verdict == "not reproduced" and "patch_corr=0.4" in res["knowledge"].note
+    assert res["truth"].verdict == "not reproduced" and "nif_base_post / nif_post_post" in res["truth"].note
+    assert res["refusal"].verdict == "n/a" and "transfer_forward" in res["refusal"].note
+    assert res["confidence"].verdict == "not reproduced"
+    metrics[TS]["nif_post_post"] = 0.0
+    truth = evaluate_findings(_run(metrics))[1]
+    assert truth.verdict == "n/a" and "non-positive" in truth.note
+
+
+def test_findings_view_states_each_rule(two_pairs, capsys):
+    assert _cli(str(two_pairs), "--findings") == 0
+    out = capsys.readouterr().out
+    for finding in FINDINGS:
+        assert finding.rule in out
+    assert "patch_corr >= 0.8" in out and "transfer_forward < transfer_backward" in out
+    assert "n/a (missing: transfer_forward, transfer_backward)" in out
+
+
+def _png(path: Path) -> Path:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = Figure(figsize=(1, 1), dpi=20)
+    FigureCanvasAgg(fig)
+    fig.savefig(path)
+    return path
+
+
+def test_figures_found_in_artifacts_dir_only_for_the_files_tasks(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    heat = _png(run_dir / "artifacts" / KP / "heatmap_base.png")
+    _png(run_dir / "artifacts" / EN / "entropy_neurons_base.png")  # task not in this file
+    # artifacts_dir as the run saw it: relative to a cwd that is not ours.
+    write_results(
+        run_dir, {KP: {"patch_corr": 0.9}}, extra_model_args={"artifacts_dir": "elsewhere/artifacts"}
+    )
+    monkeypatch.chdir(tmp_path)
+    (run,) = load_runs([run_dir]).runs
+    assert run.images == [heat.resolve()]
+
+
+def test_figures_found_in_lm_default_artifacts_dir(tmp_path, monkeypatch):
+    heat = _png(tmp_path / "postmech_artifacts" / "organism_base__organism_cpt" / KP / "heatmap_post.png")
+    write_results(tmp_path / "out", {KP: {"patch_corr": 0.9}}, post="organism:cpt")
+    monkeypatch.chdir(tmp_path)
+    (run,) = load_runs([tmp_path / "out"]).runs
+    assert run.images == [heat.resolve()]
+
+
+def test_metric_catalogue_matches_the_task_yamls():
+    """TASK_METRICS (used to catch typos in gates) must not drift from the shipped tasks."""
+    import yaml
+
+    from postmech_eval.runs import TASK_METRICS
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    _Loader.add_constructor("!function", lambda loader, node: loader.construct_scalar(node))
+    for task, names in TASK_METRICS.items():
+        path = REPO / "tasks" / task / f"{task}.yaml"
+        if not path.is_file():
+            continue  # task not written yet in this checkout
+        config = yaml.load(path.read_text(), Loader=_Loader)
+        assert [m["metric"] for m in config["metric_list"]] == list(names), task
+
+
+def test_leaderboard_readme_states_the_rules_the_code_applies():
+    readme = (REPO / "leaderboard" / "README.md").read_text()
+    for finding in FINDINGS:
+        for cond in finding.conditions:
+            assert f"`{cond.text()}`" in readme, cond.text()
+
+
+def test_figures_in_a_run_dir_shared_by_two_pairs_are_not_misattributed(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    only = tmp_path / "one"
+    fig = _png(only / "figs" / "heatmap_base.png")
+    write_results(only, {KP: {"patch_corr": 0.9}})
+    (run,) = load_runs([only]).runs
+    assert run.images == [fig.resolve()]  # one pair in the directory: its figures are its own
+    shared = tmp_path / "shared"
+    _png(shared / "figs" / "heatmap_base.png")
+    write_results(shared, {KP: {"patch_corr": 0.9}})
+    write_results(shared, {KP: {"patch_corr": 0.9}}, post="organism:cpt")
+    with caplog.at_level(logging.WARNING):
+        runs = load_runs([shared]).runs
+    assert [r.images for r in runs] == [[], []]
+    assert caplog.text.count("PNG artifacts are not attributed") == 1
