@@ -128,7 +128,15 @@ class PostMechLM(HFLM):
             self.base_spec,
             self.post_spec,
         )
-        result: AnalysisResult = run(self.pair, config, items=items, output_dir=out_dir)
+        if self.one_at_a_time:
+            # Let go of HFLM's reference so the pair can free the post model while the base
+            # model is resident; it is handed back (reloaded if needed) afterwards.
+            self._model = None
+        try:
+            result: AnalysisResult = run(self.pair, config, items=items, output_dir=out_dir)
+        finally:
+            if self.one_at_a_time:
+                self._model = self.pair.get("post")[0]
         if len(result.records) != len(items):
             raise RuntimeError(
                 f"{task}: analysis returned {len(result.records)} records for {len(items)} items"

@@ -27,6 +27,8 @@ import torch
 from torch import nn
 
 from postmech_eval.arch import spec_for_config
+from postmech_eval.gguf_models import hf_dir as gguf_hf_dir
+from postmech_eval.gguf_models import is_gguf_spec
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ def resolve_spec(spec: str) -> str:
     if not isinstance(spec, str) or not spec.strip():
         raise TypeError(f"model spec must be a non-empty str; got {spec!r}")
     spec = spec.strip()
+    if is_gguf_spec(spec):  # gguf:/path/x.gguf | gguf:gemma3-270m | bare *.gguf
+        return str(gguf_hf_dir(spec))  # converted once into a cached HF directory
     if spec.startswith("organism:"):
         name = spec.split(":", 1)[1]
         try:
