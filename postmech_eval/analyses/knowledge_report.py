@@ -1,0 +1,273 @@
+"""Normalised heatmaps, pair metrics, per-statement records and figures for knowledge patching.
+
+Why a separate module: ``knowledge.py`` runs models; everything here is arithmetic on the
+patched logit differences it collected, so it is testable from plain tensors against the
+METHODS §1 formulas.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+HEATMAPS = ("base", "post", "base_to_post", "post_to_base", "difference")
+
+
+def normalised(patched: torch.Tensor, ld_true: float, ld_false: float) -> torch.Tensor:
+    """E = (LD_patched - LD_false) / (LD_true - LD_false); callers drop tiny gaps first."""
+    return (patched.float() - ld_false) / (ld_true - ld_false)
+
+
+def exclusion(gaps: Sequence[float], config: Any) -> str | None:
+    """Why a pair with these LD_true - LD_false gaps (one per model) is left out, or None.
+
+    |gap| < min_gap would divide by ~0; with ``correct_only`` a model that judges the pair
+    the wrong way round (gap <= -min_gap) has no truth signal to recover either.
+    """
+    if min(abs(g) for g in gaps) < config.min_gap:
+        return "ld_gap_below_min_gap"
+    if getattr(config, "correct_only", False) and min(gaps) < 0:
+        return "judged_wrong"
+    return None
+
+
+def _place(cells: torch.Tensor, columns: Sequence[int], n_positions: int) -> torch.Tensor:
+    """[L, n] cells -> [L, n_positions] with NaN where a short statement has no token."""
+    out = torch.full((cells.shape[0], n_positions), float("nan"))
+    out[:, list(columns)] = cells
+    return out
+
+
+def pearson(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Pearson r over cells finite in both; NaN when fewer than 2 or zero variance."""
+    a, b = a.flatten().double(), b.flatten().double()
+    ok = torch.isfinite(a) & torch.isfinite(b)
+    a, b = a[ok], b[ok]
+    if a.numel() < 2 or a.std() == 0 or b.std() == 0:
+        return float("nan")
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / (a.norm() * b.norm()))
+
+
+def top_mask(heatmap: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Boolean mask of the top ``fraction`` of finite cells (at least one; ties by index)."""
+    flat = heatmap.flatten()
+    finite = torch.isfinite(flat)
+    k = max(1, math.ceil(fraction * int(finite.sum()))) if finite.any() else 0
+    mask = torch.zeros_like(flat, dtype=torch.bool)
+    if k:
+        scores = torch.where(finite, flat, torch.tensor(float("-inf")))
+        mask[torch.topk(scores, k).indices] = True
+    return mask.reshape(heatmap.shape)
+
+
+def iou(a: torch.Tensor, b: torch.Tensor) -> float:
+    union = int((a | b).sum())
+    return float((a & b).sum()) / union if union else float("nan")
+
+
+def peak(heatmap: torch.Tensor) -> dict[str, Any]:
+    """Cell with the largest mean effect: layer and position (-1 = last statement token)."""
+    if not torch.isfinite(heatmap).any():
+        return {"layer": None, "position": None, "effect": float("nan")}
+    flat = torch.where(torch.isfinite(heatmap), heatmap, torch.tensor(float("-inf"))).flatten()
+    idx = int(flat.argmax())
+    layer, col = divmod(idx, heatmap.shape[1])
+    return {"layer": layer, "position": col - heatmap.shape[1], "effect": float(heatmap[layer, col])}
+
+
+def _mean(stack: list[torch.Tensor], shape: tuple[int, int], min_coverage: float = 0.0) -> torch.Tensor:
+    """Mean over pairs, skipping empty cells; a cell that fewer than ``min_coverage`` of the
+    pairs reach (a column only long statements have) is NaN: it would be a mean of a few
+    pairs of one dataset and could dominate peaks and top-cell masks."""
+    if not stack:
+        return torch.full(shape, float("nan"))
+    cells = torch.stack(stack)
+    mean = torch.nanmean(cells, dim=0)
+    covered = torch.isfinite(cells).float().mean(0)
+    return torch.where(covered >= min_coverage, mean, torch.tensor(float("nan")))
+
+
+def summarise(
+    pairs: Sequence[Any], use: Sequence[Any], base: Any, post: Any, n_layers: int, config: Any
+) -> dict:
+    """Mean heatmaps over the used pairs and the METHODS §1 comparison metrics."""
+    n = config.n_positions
+    maps: dict[str, list[torch.Tensor]] = {k: [] for k in ("base", "post", "base_to_post", "post_to_base")}
+    exact, approx = [], []
+    for p in use:
+        for name, run in (("base", base), ("post", post)):
+            e = _place(normalised(run.own[p.pair_id], *run.ld[p.pair_id]), p.columns, n)
+            maps[name].append(e)
+            if p.pair_id in run.attr:
+                exact.append(e)
+                approx.append(_place(normalised(run.attr[p.pair_id], *run.ld[p.pair_id]), p.columns, n))
+        # cross: donor = other model's true run, normalised by the receiving model's LDs
+        if p.pair_id in post.cross:
+            maps["base_to_post"].append(
+                _place(normalised(post.cross[p.pair_id], *post.ld[p.pair_id]), p.columns, n)
+            )
+        if p.pair_id in base.cross:
+            maps["post_to_base"].append(
+                _place(normalised(base.cross[p.pair_id], *base.ld[p.pair_id]), p.columns, n)
+            )
+    shape = (n_layers, n)
+    heat = {k: _mean(v, shape, config.min_coverage) for k, v in maps.items()}
+    heat["difference"] = heat["post"] - heat["base"]
+    mask_b, mask_p = top_mask(heat["base"], config.top_fraction), top_mask(heat["post"], config.top_fraction)
+    pk_b, pk_p = peak(heat["base"]), peak(heat["post"])
+
+    def masked_mean(h: torch.Tensor, mask: torch.Tensor) -> float:
+        vals = h[mask & torch.isfinite(h)]
+        return float(vals.mean()) if vals.numel() else float("nan")
+
+    shift = (
+        abs(pk_b["layer"] - pk_p["layer"]) / n_layers
+        if pk_b["layer"] is not None and pk_p["layer"] is not None
+        else float("nan")
+    )
+    metrics = {
+        "patch_corr": pearson(heat["base"], heat["post"]),
+        "patch_top10_iou": iou(mask_b, mask_p),
+        "patch_peak_layer_shift": float(shift),
+        # receiving model's own top-cells mask: does the donor's state recover truth where
+        # the receiver itself stores it?
+        "cross_recovery_base_to_post": masked_mean(heat["base_to_post"], mask_p),
+        "cross_recovery_post_to_base": masked_mean(heat["post_to_base"], mask_b),
+        "pairs_used": float(len(use)),
+    }
+    if config.attribution:
+        metrics["attribution_corr"] = (
+            pearson(torch.stack(exact), torch.stack(approx)) if exact else float("nan")
+        )
+    return {
+        "metrics": metrics,
+        "heatmaps": heat,
+        "peaks": {"base": pk_b, "post": pk_p},
+        "masks": {"base": mask_b, "post": mask_p},
+        "pairs_built": len(pairs),
+    }
+
+
+def records(
+    items: Sequence[dict], pairs: Sequence[Any], excluded: dict[int, str], base: Any, post: Any, config: Any
+) -> list[dict[str, Any]]:
+    """One JSON-able record per item: its pair and LDs, or why it was left out."""
+    out: list[dict[str, Any]] = [
+        {
+            "dataset": it.get("dataset"),
+            "statement": it.get("statement"),
+            "excluded": excluded.get(i, "not_paired"),
+        }
+        for i, it in enumerate(items)
+    ]
+    for p in pairs:
+        for role, i, j in (("true", p.true_index, p.false_index), ("false", p.false_index, p.true_index)):
+            rec: dict[str, Any] = {
+                "dataset": p.dataset,
+                "statement": items[i]["statement"],
+                "pair_id": p.pair_id,
+                "role": role,
+                "partner": items[j]["statement"],
+                "positions": list(p.positions),
+            }
+            for name, run in (("base", base), ("post", post)):
+                if p.pair_id in run.ld:
+                    ld_t, ld_f = run.ld[p.pair_id]
+                    rec[f"ld_{name}"] = ld_t if role == "true" else ld_f
+                    rec[f"gap_{name}"] = ld_t - ld_f
+            reason = exclusion([rec.get(f"gap_{m}", 0.0) for m in ("base", "post")], config)
+            if reason:
+                rec["excluded"] = reason
+            else:
+                for name, run in (("base", base), ("post", post)):
+                    if p.pair_id in run.own:
+                        e = normalised(run.own[p.pair_id], *run.ld[p.pair_id])
+                        rec[f"max_effect_{name}"] = float(e.max())
+            out[i] = rec
+    return out
+
+
+def _jsonable(t: torch.Tensor) -> list:
+    return [[None if not math.isfinite(v) else round(v, 6) for v in row] for row in t.tolist()]
+
+
+def write(output_dir: Path, result: dict, survived: dict[str, int], config: Any) -> dict[str, str]:
+    """heatmaps.json (arrays, NaN as null) and one PNG per heatmap; returns name -> path."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    heat = result["heatmaps"]
+    n = config.n_positions
+    payload = {
+        "description": "Mean normalised patching effect E[layer][position]; position -n..-1 are the "
+        "last statement tokens (-1 = final statement token before ' This statement is:'). "
+        "base_to_post = base's true-run states patched into post's false run.",
+        "positions": list(range(-n, 0)),
+        "heatmaps": {k: _jsonable(heat[k]) for k in HEATMAPS},
+        "top_masks": {k: v.int().tolist() for k, v in result["masks"].items()},
+        "peaks": result["peaks"],
+        "metrics": result["metrics"],
+        "pairs_built": result["pairs_built"],
+        "pairs_per_dataset": survived,
+    }
+    path = output_dir / "knowledge_heatmaps.json"
+    path.write_text(json.dumps(_clean(payload), indent=1, allow_nan=False))
+    artifacts = {"heatmaps": str(path)}
+    if config.figures:
+        artifacts.update(_figures(output_dir, heat, n))
+    return artifacts
+
+
+def _clean(obj: Any) -> Any:
+    """NaN -> null so the file is strict JSON (readers in other languages reject NaN)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _figures(output_dir: Path, heat: dict[str, torch.Tensor], n: int) -> dict[str, str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    titles = {
+        "base": "base: true -> false",
+        "post": "post: true -> false",
+        "base_to_post": "cross: base true -> post false",
+        "post_to_base": "cross: post true -> base false",
+        "difference": "post - base",
+    }
+    out = {}
+    for name in HEATMAPS:
+        h = heat[name].numpy()
+        fig, ax = plt.subplots(figsize=(1.2 + 0.6 * n, 1.5 + 0.35 * h.shape[0]))
+        diverging = name == "difference"
+        vmax = max(1e-6, float(abs(torch.nan_to_num(heat[name])).max())) if diverging else None
+        im = ax.imshow(
+            h,
+            aspect="auto",
+            origin="lower",
+            cmap="RdBu_r" if diverging else "viridis",
+            vmin=-vmax if diverging else None,
+            vmax=vmax,
+        )
+        ax.set_xticks(range(n), [str(p) for p in range(-n, 0)])
+        ax.set_xlabel("statement token (from end)")
+        ax.set_ylabel("layer")
+        ax.set_title(titles[name], fontsize=9)
+        fig.colorbar(im, ax=ax)
+        fig.tight_layout()
+        path = output_dir / f"knowledge_heatmap_{name}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        out[f"figure_{name}"] = str(path)
+    return out

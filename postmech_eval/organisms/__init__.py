@@ -1,0 +1,133 @@
+"""Model organisms: tiny Llama models trained here with planted, known mechanisms.
+
+Why: the suite must run with no download, and every metric must be shown to
+find what is really there. `base` knows the facts of the bundled datasets and
+judges "STATEMENT This statement is: TRUE|FALSE" lines; `sft` is base
+post-trained on chat data (helpful answers, refusals of harmful requests,
+truth-labelling kept); `cpt` is base continued on plain text (no chat, no
+refusal) as a control. The weights ship in `weights/<name>/` (Hugging Face
+format); `build` retrains them from scratch, `verify` measures them.
+
+CLI: ``postmech-eval organisms list|path NAME|build|verify [NAME]`` or
+``python -m postmech_eval.organisms ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+#: Organisms shipped with the package (parents first).
+ORGANISMS: tuple[str, ...] = ("base", "sft", "cpt")
+#: Which organisms are chat models (use their chat template).
+CHAT_ORGANISMS: frozenset[str] = frozenset({"sft"})
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_SEED = 0
+
+__all__ = [
+    "CHAT_ORGANISMS",
+    "DEFAULT_SEED",
+    "ORGANISMS",
+    "WEIGHTS_DIR",
+    "build",
+    "main",
+    "organism_path",
+    "verify",
+]
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str naming an organism; got {type(name).__name__}")
+    if name not in ORGANISMS:
+        close = difflib.get_close_matches(name, ORGANISMS, n=2, cutoff=0.4)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise KeyError(f"unknown organism {name!r}.{hint} Available: {', '.join(ORGANISMS)}")
+
+
+def organism_path(name: str, weights_dir: Path | None = None) -> Path:
+    """Directory of organism `name` in Hugging Face format (config, safetensors, tokenizer).
+
+    Raises KeyError (with the available names) for an unknown name and
+    FileNotFoundError when the weights are missing (run `build`).
+    """
+    _check_name(name)
+    path = (weights_dir or WEIGHTS_DIR) / name
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"organism {name!r} has no weights at {path}; run `postmech-eval organisms build`"
+        )
+    return path
+
+
+def build(
+    names: Sequence[str] = ORGANISMS,
+    seed: int = DEFAULT_SEED,
+    out_dir: Path | str | None = None,
+    threads: int = 2,
+) -> dict[str, Any]:
+    """Retrain `names` from scratch (parents first) into out_dir (default: shipped weights).
+
+    Deterministic for a given seed and machine; about 12-14 minutes on an idle
+    2-core CPU for all organisms (an intermediate `pre` checkpoint is written too). Writes verify.json and build_info.json beside
+    the weights and returns the verify figures. threads: torch CPU threads
+    (use 1 when other jobs share the cores: 2 contended threads stall each other).
+    """
+    from .build import build_all
+
+    for n in names:
+        _check_name(n)
+    if not isinstance(seed, int):
+        raise TypeError(f"seed must be an int; got {type(seed).__name__}")
+    if not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int; got {threads!r}")
+    return build_all(
+        list(names), seed, Path(out_dir) if out_dir is not None else WEIGHTS_DIR, threads=threads
+    )
+
+
+def verify(name: str, limit: int | None = None, weights_dir: Path | None = None) -> dict[str, Any]:
+    """Measure organism `name`'s planted properties (fact recall, truth judgement, refusal)."""
+    from .verify import verify_dir
+
+    return verify_dir(organism_path(name, weights_dir), chat=name in CHAT_ORGANISMS, limit=limit)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry: `organisms list|path NAME|build [--names ...] [--seed N] [--out DIR] [--threads N]|verify [NAME]`."""
+    parser = argparse.ArgumentParser(prog="postmech-eval organisms", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="names of the bundled organisms")
+    p_path = sub.add_parser("path", help="directory of an organism (Hugging Face format)")
+    p_path.add_argument("name")
+    p_build = sub.add_parser("build", help="retrain organisms from scratch (seeded)")
+    p_build.add_argument("--names", nargs="+", default=list(ORGANISMS))
+    p_build.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p_build.add_argument("--out", default=None, help="output directory (default: the shipped weights)")
+    p_build.add_argument("--threads", type=int, default=2, help="torch CPU threads (1 on a busy machine)")
+    p_verify = sub.add_parser("verify", help="measure planted properties, print JSON")
+    p_verify.add_argument("name", nargs="?", default=None, help="one organism (default: all)")
+    p_verify.add_argument("--limit", type=int, default=None, help="items per dataset (quick check)")
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        if args.cmd == "list":
+            for n in ORGANISMS:
+                print(n)
+        elif args.cmd == "path":
+            print(organism_path(args.name))
+        elif args.cmd == "build":
+            res = build(args.names, seed=args.seed, out_dir=args.out, threads=args.threads)
+            print(json.dumps(res, indent=2, sort_keys=True))
+        else:
+            names = [args.name] if args.name else list(ORGANISMS)
+            res = {n: verify(n, limit=args.limit) for n in names}
+            print(json.dumps(res if args.name is None else res[args.name], indent=2, sort_keys=True))
+    except (KeyError, FileNotFoundError, ValueError, TypeError) as err:
+        print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,91 @@
+"""Integration: the real ``lm_eval`` CLI, in a subprocess, on the bundled organism pair."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+PAIR = "base=organism:base,post=organism:sft"
+
+
+def lm_eval(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "lm_eval", "run", "--model", "postmech", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def results_of(output: Path) -> dict:
+    files = sorted(output.rglob("results_*.json"))
+    assert files, f"no results JSON under {output}"
+    return json.loads(files[-1].read_text())
+
+
+def samples_of(output: Path, task: str) -> list[dict]:
+    files = sorted(output.rglob(f"samples_{task}_*.jsonl"))
+    assert files, f"no samples for {task} under {output}"
+    return [json.loads(line) for line in files[-1].read_text().splitlines() if line.strip()]
+
+
+def test_stock_style_task_runs_on_the_post_model(tmp_path):
+    out = tmp_path / "res"
+    proc = lm_eval(
+        "--model_args", PAIR, "--tasks", "postmech_statements_mc", "--limit", "4", "--output_path", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    acc = results_of(out)["results"]["postmech_statements_mc"]["acc,none"]
+    assert 0.0 <= acc <= 1.0
+
+
+def test_unknown_model_name_fails_fast_with_one_message():
+    from postmech_eval.lm import PostMechLM
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"bad base='organism:nope'.*Available"):
+        PostMechLM(base="organism:nope", post="organism:sft")
+    assert time.perf_counter() - start < 10
+    proc = lm_eval(
+        "--model_args", "base=organism:base,post=/no/such/dir", "--tasks", "postmech_statements_mc"
+    )
+    assert proc.returncode != 0
+    assert "bad post='/no/such/dir'" in proc.stderr
+
+
+def test_whole_suite_through_lm_eval_cli(tmp_path):
+    """One lm-eval process runs the `postmech` group; every named metric lands in results JSON."""
+    from postmech_eval.runs import TASK_METRICS
+
+    out = tmp_path / "res"
+    art = tmp_path / "art"
+    proc = lm_eval(
+        "--model_args",
+        f"{PAIR},artifacts_dir={art}",
+        "--tasks",
+        "postmech",
+        "--limit",
+        "6",
+        "--log_samples",
+        "--output_path",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    results = results_of(out)["results"]
+    for task, metrics in TASK_METRICS.items():
+        assert task in results, f"{task} missing from results"
+        for metric in metrics:
+            assert f"{metric},none" in results[task], f"{task}: {metric} missing"
+    assert results["postmech_refusal_transfer"]["refusal_post_harmful,none"] >= 0.0
+    assert not math.isnan(results["postmech_truth_probe"]["probe_acc_post,none"])
+    # --log_samples keeps one record per evaluated item, with the analysis' per-item data.
+    samples = samples_of(out, "postmech_refusal_transfer")
+    assert len(samples) == 6
+    record = json.loads(samples[0]["resps"][0][0])["record"]
+    assert record, "per-item record is empty"
+    # Artifacts land beside the results, one folder per task, each with its summary.
+    for task in TASK_METRICS:
+        summary = json.loads((art / task / "result.json").read_text())
+        assert summary["seed"] is not None and summary["metrics"]

@@ -1,0 +1,207 @@
+"""Fast exact patching (postmech_eval.patching) against one-forward-per-cell patching.
+
+The reference is the engine's own ``hooks.patch`` in a full forward per cell, so the
+fast path is checked against an independent implementation, on several architectures.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from postmech_eval import patching
+from postmech_eval.arch import get_adapter
+from tests.tiny_models import tiny_model, tiny_tokenizer
+
+torch.set_num_threads(1)
+
+# a few-shot prefix makes prompts longer than Gemma's tiny sliding window (16 tokens)
+SHOTS = "the city of paris is in france . this statement is : true \n the city of rome is in spain . this statement is : false \n "
+TRUE_TEXT = SHOTS + "the city of lyon is in france . this statement is :"
+FALSE_TEXT = SHOTS + "the city of lima is in france . this statement is :"
+POSITIONS = [-9, -8, -7, -6, -5]
+
+
+def readout(logits: torch.Tensor) -> torch.Tensor:
+    return logits[:, 10] - logits[:, 11]
+
+
+def _ids(text: str) -> torch.Tensor:
+    return tiny_tokenizer()(text, return_tensors="pt").input_ids
+
+
+@pytest.fixture(scope="module")
+def prompts() -> tuple[torch.Tensor, torch.Tensor]:
+    a, b = _ids(TRUE_TEXT), _ids(FALSE_TEXT)
+    assert a.shape == b.shape and not torch.equal(a, b)
+    return a, b
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2", "gemma2", "gemma3", "gpt_neox"])
+def test_fast_equals_naive_per_cell(arch: str, prompts: tuple[torch.Tensor, torch.Tensor]) -> None:
+    model = tiny_model(arch, n_layers=4)
+    t_ids, f_ids = prompts
+    assert f_ids.shape[1] > 32
+    donor, receiver = patching.trace(model, t_ids), patching.trace(model, f_ids)
+    values = donor.values(POSITIONS)
+    fast = patching.patch_cells(model, receiver, values, POSITIONS, readout)
+    naive = patching.patch_cells_naive(model, f_ids, values, POSITIONS, readout)
+    assert fast.shape == (4, len(POSITIONS))
+    assert (fast - naive).abs().max() < 1e-4
+    # resuming from a KV-cached prefix (only columns >= start recomputed) is exact too
+    resumed = patching.trace(model, f_ids, start=POSITIONS[0])
+    assert resumed.start == f_ids.shape[1] + POSITIONS[0] and resumed.prefix_kv
+    assert torch.allclose(resumed.resid_post, receiver.resid_post, atol=1e-5)
+    fast_kv = patching.patch_cells(model, resumed, values, POSITIONS, readout)
+    assert (fast_kv - naive).abs().max() < 1e-4
+    # the patch matters somewhere (otherwise the comparison proves nothing)
+    clean = readout(receiver.logits_last.unsqueeze(0))[0]
+    assert (naive - clean).abs().max() > 1e-3
+
+
+def test_sdpa_and_row_groups_give_the_same_cells(prompts: tuple[torch.Tensor, torch.Tensor]) -> None:
+    model = tiny_model("qwen2", n_layers=5, seed=3)
+    t_ids, f_ids = prompts
+    values = patching.trace(model, t_ids).values(POSITIONS)
+    receiver = patching.trace(model, f_ids)
+    one_group = patching.patch_cells(model, receiver, values, POSITIONS, readout, max_rows=1000)
+    many = patching.patch_cells(model, receiver, values, POSITIONS, readout, max_rows=7)
+    assert (one_group - many).abs().max() < 1e-5
+    model.config._attn_implementation = "sdpa"
+    receiver = patching.trace(model, f_ids)
+    sdpa = patching.patch_cells(model, receiver, values, POSITIONS, readout, layers=[1, 3])
+    assert (sdpa - one_group[[1, 3]]).abs().max() < 1e-4
+
+
+def test_broken_kv_resume_falls_back_to_full_prompt(prompts, caplog) -> None:
+    model = tiny_model("llama", n_layers=3, seed=7)
+    values = patching.trace(model, prompts[0]).values(POSITIONS)
+    resumed = patching.trace(model, prompts[1], start=POSITIONS[0])
+    for layer, (k, v) in resumed.prefix_kv.items():  # simulate a cache the stand-in gets wrong
+        resumed.prefix_kv[layer] = (torch.zeros_like(k), v)
+    with caplog.at_level("WARNING", logger="postmech_eval.patching"):
+        fast = patching.patch_cells(model, resumed, values, POSITIONS, readout)
+    naive = patching.patch_cells_naive(model, prompts[1], values, POSITIONS, readout)
+    assert (fast - naive).abs().max() < 1e-4
+    assert "recomputing full prompts" in caplog.text
+    with pytest.raises(ValueError, match="start"):
+        patching.patch_cells(model, resumed, values[:, :1], [-20], readout)
+
+
+def test_patching_own_values_is_identity(prompts: tuple[torch.Tensor, torch.Tensor]) -> None:
+    model = tiny_model("llama", n_layers=3)
+    receiver = patching.trace(model, prompts[1])
+    cells = patching.patch_cells(model, receiver, receiver.values(POSITIONS), POSITIONS, readout)
+    clean = readout(receiver.logits_last.unsqueeze(0))[0]
+    assert (cells - clean).abs().max() < 1e-5
+    # a no-op cell needs no row, so it may lie before the receiver's start; a real one may not
+    late = patching.trace(model, prompts[1], start=-2)
+    assert torch.allclose(
+        patching.patch_cells(model, late, late.values(POSITIONS), POSITIONS, readout), cells, atol=1e-5
+    )
+    donor = patching.trace(model, prompts[0]).values(POSITIONS)
+    with pytest.raises(ValueError, match="start"):
+        patching.patch_cells(model, late, donor, POSITIONS, readout)
+
+
+def test_tokens_before_the_first_difference_are_skipped_exactly(prompts) -> None:
+    """Within-model, positions before the subject carry identical states: E = 0 without a row."""
+    model = tiny_model("llama", n_layers=4, seed=2)
+    positions = [-12, -11, -10, -9, -8]  # "the city of" are identical in both prompts
+    donor = patching.trace(model, prompts[0]).values(positions)
+    first_diff = int((prompts[0] != prompts[1]).nonzero()[0, 1]) - prompts[0].shape[1]
+    receiver = patching.trace(model, prompts[1], start=first_diff)
+    fast = patching.patch_cells(model, receiver, donor, positions, readout)
+    naive = patching.patch_cells_naive(model, prompts[1], donor, positions, readout)
+    assert (fast - naive).abs().max() < 1e-4
+    clean = readout(receiver.logits_last.unsqueeze(0))[0]
+    assert torch.all(fast[:, :3] == clean) and (fast[:, 3] - clean).abs().max() > 1e-4
+
+
+def test_cross_model_values_patch_into_other_model(prompts: tuple[torch.Tensor, torch.Tensor]) -> None:
+    donor_model, receiver_model = tiny_model("llama", seed=1), tiny_model("llama", seed=2)
+    values = patching.trace(donor_model, prompts[0]).values(POSITIONS)
+    receiver = patching.trace(receiver_model, prompts[1])
+    fast = patching.patch_cells(receiver_model, receiver, values, POSITIONS, readout)
+    naive = patching.patch_cells_naive(receiver_model, prompts[1], values, POSITIONS, readout)
+    assert (fast - naive).abs().max() < 1e-4
+
+
+def test_attribution_is_first_order_exact(prompts: tuple[torch.Tensor, torch.Tensor]) -> None:
+    """For a small perturbation eps*delta, attribution error shrinks like eps^2."""
+    model = tiny_model("llama", n_layers=3)
+    receiver = patching.trace(model, prompts[1])
+    own = receiver.values(POSITIONS)
+    delta = patching.trace(model, prompts[0]).values(POSITIONS) - own
+    errors = []
+    for eps in (1e-1, 1e-2):
+        values = own + eps * delta
+        exact = patching.patch_cells(model, receiver, values, POSITIONS, readout)
+        approx = patching.attribution_cells(model, prompts[1], values, POSITIONS, readout)
+        clean = readout(receiver.logits_last.unsqueeze(0))[0]
+        errors.append(((approx - exact).abs().max() / ((exact - clean).abs().max() + 1e-12)).item())
+    assert errors[1] < errors[0] / 5
+
+
+def test_stateful_architecture_is_refused_not_silently_wrong(
+    prompts: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    model = tiny_model("llama", n_layers=3)
+    calls = {"n": 0}
+    direction = torch.randn(64, generator=torch.Generator().manual_seed(0))
+
+    def drifting(module: torch.nn.Module, args: tuple, out: torch.Tensor) -> torch.Tensor:
+        calls["n"] += 1  # state that lives outside the recorded layer arguments
+        return out + 0.1 * calls["n"] * direction
+
+    handle = get_adapter(model).layers[1].register_forward_hook(drifting)
+    try:
+        values = patching.trace(model, prompts[0]).values(POSITIONS)
+        receiver = patching.trace(model, prompts[1])
+        with pytest.raises(RuntimeError, match="passes state"):
+            patching.patch_cells(model, receiver, values, POSITIONS, readout)
+    finally:
+        handle.remove()
+
+
+def test_bad_arguments_name_the_parameter(prompts: tuple[torch.Tensor, torch.Tensor]) -> None:
+    model = tiny_model("llama", n_layers=3)
+    receiver = patching.trace(model, prompts[1])
+    with pytest.raises(ValueError, match="positions"):
+        receiver.values([0])
+    with pytest.raises(ValueError, match="positions"):
+        receiver.values([-100])
+    with pytest.raises(ValueError, match="values"):
+        patching.patch_cells(model, receiver, torch.zeros(2, 5, 64), POSITIONS, readout)
+    with pytest.raises(ValueError, match="layers"):
+        patching.patch_cells(model, receiver, receiver.values(POSITIONS), POSITIONS, readout, layers=[7])
+    with pytest.raises(ValueError, match="input_ids"):
+        patching.trace(model, torch.zeros(2, 4, dtype=torch.long))
+
+
+@pytest.mark.parametrize("arch", ["llama", "gemma3"])
+def test_false_run_reuses_the_true_runs_prefix(arch: str, prompts) -> None:
+    """keep_kv + prefix: the false trace skips its prefix forward and stays exact."""
+    model = tiny_model(arch, n_layers=3, seed=8)
+    t_ids, f_ids = prompts
+    first_diff = int((t_ids != f_ids).nonzero()[0, 1]) - t_ids.shape[1]
+    true_run = patching.trace(model, t_ids, keep_kv=True)
+    calls = []
+    handle = get_adapter(model).layers[0].register_forward_pre_hook(lambda m, a: calls.append(1))
+    try:
+        reused = patching.trace(model, f_ids, start=first_diff, prefix=true_run)
+        assert len(calls) == 1  # only the suffix forward ran
+        other = patching.trace(model, t_ids.flip(1), keep_kv=True)
+        patching.trace(model, f_ids, start=first_diff, prefix=other)  # other tokens: not reused
+        assert len(calls) == 1 + 1 + 2  # + the full "other" run, then prefix and suffix
+    finally:
+        handle.remove()
+    plain = patching.trace(model, f_ids)
+    assert torch.allclose(reused.resid_post, plain.resid_post, atol=1e-5)
+    assert torch.allclose(reused.logits_last, plain.logits_last, atol=1e-5)
+    values = true_run.values(POSITIONS)
+    naive = patching.patch_cells_naive(model, f_ids, values, POSITIONS, readout)
+    assert (patching.patch_cells(model, reused, values, POSITIONS, readout) - naive).abs().max() < 1e-4
+    # a kept-KV trace is itself a valid receiver (its recorded cache is swapped out)
+    kept = patching.trace(model, f_ids, keep_kv=True)
+    assert (patching.patch_cells(model, kept, values, POSITIONS, readout) - naive).abs().max() < 1e-4
