@@ -56,6 +56,8 @@ def _run_command(args: argparse.Namespace) -> int:
         ]
         if args.limit is not None:
             cmd += ["--limit", str(args.limit)]
+        if args.metadata:
+            cmd += ["--metadata", args.metadata]
         if args.log_samples:
             cmd.append("--log_samples")
         t0 = time.perf_counter()
@@ -94,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tasks", nargs="*", help=f"tasks (default: all of {', '.join(SUITE_TASKS)})")
     run.add_argument("--output-dir", required=True, help="where lm-eval results and artifacts go")
     run.add_argument("--model-args", default="", help="extra postmech model_args, e.g. one_at_a_time=true")
+    run.add_argument(
+        "--metadata",
+        default=None,
+        help='analysis settings as JSON, passed to lm-eval --metadata, e.g. \'{"layer": "auto"}\'',
+    )
     run.add_argument("--limit", type=int, default=None, help="lm-eval --limit (items per task)")
     run.add_argument("--seed", default="0,1234,1234,1234", help="lm-eval --seed")
     run.add_argument(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -47,19 +48,22 @@ def test_registry_resolves_postmech_after_lm_eval_import():
     assert stock.stdout.strip() == "HFLM"
 
 
-def test_task_manager_finds_every_task_without_include_path():
+@functools.cache
+def task_manager():
     from lm_eval.tasks import TaskManager
 
-    names = set(TaskManager().all_tasks)
+    return TaskManager()
+
+
+def test_task_manager_finds_every_task_without_include_path():
+    names = set(task_manager().all_tasks)
     for task in (*TASKS, "postmech"):
         assert task in names
 
 
 @pytest.mark.parametrize("task", TASKS)
 def test_task_yaml_lists_metrics_with_aggregation(task):
-    from lm_eval.tasks import TaskManager
-
-    config = TaskManager()._index[task]
+    config = task_manager()._index[task]
     assert config.yaml_path is not None and config.yaml_path.exists()
     text = config.yaml_path.read_text()
     assert "aggregation: !function utils.first" in text
@@ -71,3 +75,16 @@ def test_cli_help_is_fast_and_names_commands():
     )
     for command in ("organisms", "run", "leaderboard", "check"):
         assert command in out.stdout
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_task_yaml_declares_every_contract_metric(task):
+    """The metric names users and CI gates rely on are declared with an aggregation."""
+    import re
+    from pathlib import Path
+
+    from postmech_eval.runs import TASK_METRICS
+
+    yaml_path = Path(__file__).resolve().parents[1] / "tasks" / task / f"{task}.yaml"
+    declared = set(re.findall(r"- metric: (\S+)", yaml_path.read_text()))
+    assert set(TASK_METRICS[task]) <= declared

@@ -250,6 +250,12 @@ def test_items_of_one_kind_give_nan_for_the_other_and_say_why(tiny) -> None:
     assert "no items" in res.config["transfer_nan_reasons"]["transfer_forward_add"]
 
 
+def test_num_threads_applies_during_run_and_is_restored(tiny) -> None:
+    before = torch.get_num_threads()
+    res = run(_pair(tiny), RefusalConfig(layer=1, num_threads=1, **tiny["kw"]))
+    assert res.config["torch_threads"] == 1 and torch.get_num_threads() == before
+
+
 def test_auto_reports_its_pick_and_considers_last_layer_output(tiny) -> None:
     res = run(_pair(tiny), RefusalConfig(layer="auto", auto_positions=2, **tiny["kw"]))
     for w in ("base", "post"):
@@ -322,7 +328,11 @@ needs_organisms = pytest.mark.skipif(not _organisms_exist(), reason="organism we
 @pytest.fixture(scope="module")
 def organism_default(tmp_path_factory):
     out = tmp_path_factory.mktemp("organism")
-    return run(ModelPair("organism:base", "organism:sft"), RefusalConfig(progress=False), output_dir=out)
+    return run(
+        ModelPair("organism:base", "organism:sft"),
+        RefusalConfig(progress=False, num_threads=1),
+        output_dir=out,
+    )
 
 
 @needs_organisms
@@ -357,7 +367,9 @@ def test_organism_stock_steered_reproduces_post_addition(organism_default) -> No
 @pytest.mark.slow
 @needs_organisms
 def test_organism_default_is_what_auto_finds(organism_default) -> None:
-    auto = run(ModelPair("organism:base", "organism:sft"), RefusalConfig(layer="auto", progress=False))
+    auto = run(
+        ModelPair("organism:base", "organism:sft"), RefusalConfig(layer="auto", progress=False, num_threads=1)
+    )
     for which, name in (("base", "base"), ("post", "sft")):
         picked = (auto.config[f"refusal_layer_{which}"], auto.config[f"refusal_position_{which}"])
         assert picked == ORGANISM_SITES[name]
