@@ -248,7 +248,9 @@ def test_metric_catalogue_matches_the_task_yamls():
         if not path.is_file():
             continue  # task not written yet in this checkout
         config = yaml.load(path.read_text(), Loader=_Loader)
-        assert [m["metric"] for m in config["metric_list"]] == list(names), task
+        declared = [m["metric"] for m in config["metric_list"]]
+        # The contract names come first, in catalogue order; analysis diagnostics may follow.
+        assert declared[: len(names)] == list(names), task
 
 
 def test_leaderboard_readme_states_the_rules_the_code_applies():
