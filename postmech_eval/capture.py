@@ -142,7 +142,9 @@ def collect(
             enc = _left_pad(enc, pad_to, tokenizer.pad_token_id)
         ivs = slice_interventions(interventions, start, stop, n)
         with intervene(model, ivs), capture(model, sites, positions) as cache:
-            model(**enc, use_cache=False)
+            # Only activations are wanted: keep one position of logits, not [batch, seq, vocab]
+            # (with Gemma's 262k vocabulary that tensor dominated the refusal task's peak RSS).
+            model(**enc, use_cache=False, logits_to_keep=1)
         for s in sites:
             parts[s].append(cache[s])
     result = {s: torch.cat(v, dim=0) for s, v in parts.items()}

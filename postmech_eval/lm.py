@@ -88,8 +88,9 @@ class PostMechLM(HFLM):
             trust_remote_code=trust,
             one_at_a_time=self.one_at_a_time,
         )
-        # The pair reuses the post model HFLM already holds instead of loading it twice.
-        self.pair.adopt("post", self.model)
+        # The pair reuses the post model and tokenizer HFLM already holds instead of loading them
+        # twice (Gemma-3's 262k-token tokenizer alone is ~300 MB resident).
+        self.pair.adopt("post", self.model, self.tokenizer)
 
     # ------------------------------------------------------------------ lm-eval entry points
     def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
@@ -129,14 +130,15 @@ class PostMechLM(HFLM):
             self.post_spec,
         )
         if self.one_at_a_time:
-            # Let go of HFLM's reference so the pair can free the post model while the base
-            # model is resident; it is handed back (reloaded if needed) afterwards.
+            # Let go of HFLM's references (model and tokenizer) so the pair can free the post
+            # model while the base model is resident; handed back (reloaded if needed) afterwards.
             self._model = None
+            self.tokenizer = None
         try:
             result: AnalysisResult = run(self.pair, config, items=items, output_dir=out_dir)
         finally:
             if self.one_at_a_time:
-                self._model = self.pair.get("post")[0]
+                self._model, self.tokenizer = self.pair.get("post")
         if len(result.records) != len(items):
             raise RuntimeError(
                 f"{task}: analysis returned {len(result.records)} records for {len(items)} items"

@@ -43,6 +43,10 @@ ANALYSES: dict[str, AnalysisSpec] = {
     "postmech_refusal_transfer": AnalysisSpec(
         module="postmech_eval.analyses.refusal", run="run", config="RefusalConfig", items="default_items"
     ),
+    # Same analysis; its docs come from hub datasets (analyses/_refusal_hub.py builds the files).
+    "postmech_refusal_transfer_hub": AnalysisSpec(
+        module="postmech_eval.analyses.refusal", run="run", config="RefusalConfig", items="default_items"
+    ),
     "postmech_truth_probe": AnalysisSpec(
         module="postmech_eval.analyses.truth",
         run="run_probe",
