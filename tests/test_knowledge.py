@@ -242,15 +242,10 @@ def test_no_surviving_pair_gives_nan_metrics_not_a_crash(tok) -> None:
 
 @pytest.fixture(scope="module")
 def organism_dirs() -> tuple[Path, Path]:
-    try:
-        from postmech_eval.organisms import organism_path
+    """The shipped organism weights; they are part of the package, so no skip."""
+    from postmech_eval.organisms import organism_path
 
-        dirs = organism_path("base"), organism_path("sft")
-    except (ImportError, KeyError, ValueError, FileNotFoundError):
-        pytest.skip("organisms package not available")
-    if not all((d / "config.json").exists() for d in dirs):
-        pytest.skip("organism weights not built yet")
-    return dirs
+    return organism_path("base"), organism_path("sft")
 
 
 def test_organism_fast_patching_equals_naive(organism_dirs: tuple[Path, Path]) -> None:
