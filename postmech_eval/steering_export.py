@@ -59,8 +59,11 @@ def export_steering(
     layer: int,
     coefficient: float,
     metadata: dict[str, Any] | None = None,
+    write_pt: bool = True,
 ) -> dict[str, str]:
     """Write ``path`` (.pt for hf_steered) and ``path.with_suffix('.safetensors'/.json)``.
+
+    With ``write_pt=False`` only the safetensors/JSON twins are written (no pickle format).
 
     ``hookpoint`` comes from :func:`steering_hookpoint` (computed while the model is loaded).
     ``direction`` is stored normalised; hf_steered adds ``coefficient * direction``.
@@ -86,15 +89,17 @@ def export_steering(
         "head_index": None,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".pt.tmp")
-    torch.save({hookpoint: entry}, tmp)
-    tmp.replace(path)
+    if write_pt:
+        tmp = path.with_suffix(".pt.tmp")
+        torch.save({hookpoint: entry}, tmp)
+        tmp.replace(path)
     meta = {"hookpoint": hookpoint, "layer": int(layer), "coefficient": float(coefficient), "action": "add"}
     meta.update(metadata or {})
     st_path, js_path = path.with_suffix(".safetensors"), path.with_suffix(".json")
     save_file({"steering_vector": unit}, str(st_path), metadata={"postmech": json.dumps(meta)})
     js_path.write_text(json.dumps(meta, indent=2, default=str))
-    return {"steer_pt": str(path), "steer_safetensors": str(st_path), "steer_json": str(js_path)}
+    files = {"steer_safetensors": str(st_path), "steer_json": str(js_path)}
+    return {"steer_pt": str(path), **files} if write_pt else files
 
 
 def load_steering(path: str | Path) -> tuple[str, torch.Tensor, float]:

@@ -73,7 +73,7 @@ def _same(a: dict[str, float], b: dict[str, float]) -> bool:
 
 @pytest.fixture(scope="module")
 def result(tiny, tmp_path_factory):
-    cfg = RefusalConfig(layer=2, alpha=6.0, judge_phrases=LETTER_JUDGE, **tiny["kw"])
+    cfg = RefusalConfig(layer=2, alpha=6.0, judge_phrases=LETTER_JUDGE, export_steered=True, **tiny["kw"])
     return cfg, run(_pair(tiny), cfg, output_dir=tmp_path_factory.mktemp("out"))
 
 
@@ -330,7 +330,7 @@ def organism_default(tmp_path_factory):
     out = tmp_path_factory.mktemp("organism")
     return run(
         ModelPair("organism:base", "organism:sft"),
-        RefusalConfig(progress=False, num_threads=1),
+        RefusalConfig(progress=False, num_threads=1, export_steered=True),
         output_dir=out,
     )
 
@@ -374,3 +374,11 @@ def test_organism_default_is_what_auto_finds(organism_default) -> None:
         picked = (auto.config[f"refusal_layer_{which}"], auto.config[f"refusal_position_{which}"])
         assert picked == ORGANISM_SITES[name]
     assert _same(auto.metrics, organism_default.metrics)  # same site, same fitting prompts
+
+
+def test_default_run_writes_no_pickle_format_file(tiny, tmp_path) -> None:
+    """The stock-steered .pt export is opt-in; by default only safetensors/JSON/JSONL are written."""
+    res = run(_pair(tiny), RefusalConfig(layer=1, **tiny["kw"]), output_dir=tmp_path)
+    written = {p.suffix for p in tmp_path.rglob("*") if p.is_file()}
+    assert ".pt" not in written and ".safetensors" in written
+    assert not any(key.startswith("steer_pt") for key in res.artifacts)

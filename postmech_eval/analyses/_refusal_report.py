@@ -141,6 +141,7 @@ def write_artifacts(
         files = export_steering(
             out / f"steer_{w}.pt", s.hookpoint, s.direction.direction_, s.layer, coeff,
             metadata={"model": config["specs"][w], "position": s.position, "source": w},
+            write_pt=bool(config.get("export_steered")),
         )  # fmt: skip
         artifacts.update({f"{k}_{w}": v for k, v in files.items()})
     return artifacts

@@ -75,6 +75,10 @@ class RefusalConfig:
     (|mean harmful - mean harmless| of the model the direction comes from).
     num_threads: torch CPU threads during the run (restored after); None leaves torch's
     setting. On a busy 2-core machine 1 thread was 10x faster than 2 (OpenMP contention).
+    export_steered: also write ``steer_{base,post}.pt`` for lm-eval's stock ``--model steered``.
+    That model reads only ``.pt`` (torch.save of plain tensors, loadable with
+    ``weights_only=True``) — the one pickle-format file the suite can write, so it is opt-in;
+    the safetensors/JSON twins are always written.
     """
 
     layer: int | float | str = "default"
@@ -106,6 +110,7 @@ class RefusalConfig:
     test_fraction: float = 0.2
     progress: bool = True
     num_threads: int | None = None
+    export_steered: bool = False
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> ValueError:
