@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import yaml
 
+from postmech_eval.config import reject_unknown_keys
 from postmech_eval.runs import TASK_METRICS, TASK_PREFIX, PairRun, ResultsFileError, load_runs
 
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -103,11 +104,7 @@ def _gates(raw: Any, index: int, where: str, default_missing: str) -> list[Gate]
     where = f"{where}: gates[{index}]"
     if not isinstance(raw, Mapping):
         raise ThresholdsError(f"{where} must be a mapping. Got {type(raw).__name__} instead.")
-    for key in raw:
-        if key not in GATE_KEYS:
-            close = difflib.get_close_matches(str(key), GATE_KEYS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else f" Allowed: {list(GATE_KEYS)}."
-            raise ThresholdsError(f"{where} has unknown key {key!r}.{hint}")
+    reject_unknown_keys(raw, GATE_KEYS, where, ThresholdsError)
     for key in ("task", "metric"):
         if not isinstance(raw.get(key), str) or not raw[key]:
             raise ThresholdsError(f"{where} needs a string {key!r}. Got {raw.get(key)!r} instead.")

@@ -58,6 +58,16 @@ def _parse(value: Any, annotation: Any, name: str, owner: str) -> Any:
     return value
 
 
+def reject_unknown_keys(keys, valid, where: str, error: type[Exception] = KeyError) -> None:
+    """One message shape for a misspelt key anywhere (configs, thresholds, the pairs registry)."""
+    valid = list(valid)
+    for key in keys:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Allowed: {valid}."
+            raise error(f"{where} has unknown key {key!r}.{hint}")
+
+
 def from_kwargs(cls: type[T], kwargs: dict[str, Any] | None) -> T:
     """Build a frozen config dataclass from (possibly string) keyword values.
 

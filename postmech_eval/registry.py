@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from postmech_eval.config import reject_unknown_keys
 from postmech_eval.runs import PairKey
 
 _PAIR_KEYS = ("name", "label", "base", "post", "kind", "model_args", "notes", "paper")
@@ -80,11 +81,7 @@ def _entry(raw: Any, index: int, path: Path) -> PairSpec:
     where = f"{path}: pairs[{index}]"
     if not isinstance(raw, Mapping):
         raise ValueError(f"{where} must be a mapping. Got {type(raw).__name__} instead.")
-    for key in raw:
-        if key not in _PAIR_KEYS:
-            close = difflib.get_close_matches(str(key), _PAIR_KEYS, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else f" Allowed: {list(_PAIR_KEYS)}."
-            raise ValueError(f"{where} has unknown key {key!r}.{hint}")
+    reject_unknown_keys(raw, _PAIR_KEYS, where, ValueError)
     for key in ("name", "base", "post"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise ValueError(f"{where} needs a non-empty string {key!r}. Got {raw.get(key)!r}.")

@@ -291,15 +291,7 @@ def _notes(
 def _records(per: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> list[dict[str, Any]]:
     n_items = len(next(iter(per.values()))[1])
     records: list[dict[str, Any]] = []
-    shown = (
-        "entropy_clean",
-        "entropy_ablated",
-        "entropy_direct",
-        "entropy_random",
-        "loss_clean",
-        "loss_ablated",
-        "loss_direct",
-    )
+    shown = tuple(q for q in QUANTITIES if not q.startswith("abs_"))  # per-item means, not |deltas|
     for i in range(n_items):
         if any(int(counts[i]) == 0 for _, counts in per.values()):
             records.append({"excluded": "fewer than 2 tokens after tokenization"})
