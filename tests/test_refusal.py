@@ -366,14 +366,22 @@ def test_organism_stock_steered_reproduces_post_addition(organism_default) -> No
 
 @pytest.mark.slow
 @needs_organisms
-def test_organism_default_is_what_auto_finds(organism_default) -> None:
-    auto = run(
-        ModelPair("organism:base", "organism:sft"), RefusalConfig(layer="auto", progress=False, num_threads=1)
-    )
-    for which, name in (("base", "base"), ("post", "sft")):
-        picked = (auto.config[f"refusal_layer_{which}"], auto.config[f"refusal_position_{which}"])
-        assert picked == ORGANISM_SITES[name]
-    assert _same(auto.metrics, organism_default.metrics)  # same site, same fitting prompts
+def test_organism_default_is_the_generation_sweeps_best_site(organism_default) -> None:
+    """ORGANISM_SITES: among layers 1..6 x positions -1/-3, the default site has the largest
+    own-direction effect on generated refusals (ablation drop + addition gain); ~2 minutes."""
+    pair = ModelPair("organism:base", "organism:sft")
+
+    def effect(m: dict[str, float]) -> float:
+        drop = m["refusal_post_harmful"] - m["refusal_post_harmful_ablate_post"]
+        return drop + m["refusal_post_harmless_add_post"] - m["refusal_post_harmless"]
+
+    sweep = {
+        (layer, pos): effect(run(pair, RefusalConfig(layer=layer, position=pos, progress=False)).metrics)
+        for layer in range(1, 7)
+        for pos in (-1, -3)
+    }
+    assert max(sweep, key=sweep.get) == ORGANISM_SITES["sft"]
+    assert sweep[ORGANISM_SITES["sft"]] == pytest.approx(effect(organism_default.metrics))
 
 
 def test_default_run_writes_no_pickle_format_file(tiny, tmp_path) -> None:

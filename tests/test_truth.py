@@ -258,14 +258,11 @@ def _organisms_built() -> bool:
     return all((WEIGHTS_DIR / name / "config.json").is_file() for name in ("base", "sft"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 6): the shipped organisms judge truth late (at ' is:'), so a probe at the "
-    "statement's last token reaches ~0.56 and steering there does nothing; strict, so a better organism "
-    "build turns this red until the marker is removed",
-)
 def test_organism_pair_acceptance(tmp_path: Path):
-    """Issue acceptance on the bundled pair: probes >= 0.8 on held-out cities, NIF B->B >= 0.5."""
+    """Issue acceptance on the bundled pair: probes >= 0.8 on held-out cities, NIF B->B >= 0.5.
+
+    The organisms carry a planted truth direction at the METHODS probe site
+    (postmech_eval/organisms/plant.py); this checks the analyses find and use it."""
     pair = ModelPair("organism:base", "organism:sft")
     probe = run_probe(pair, TruthProbeConfig(), output_dir=tmp_path)
     assert probe.metrics["probe_acc_base"] >= 0.8, probe.metrics

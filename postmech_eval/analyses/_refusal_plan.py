@@ -30,11 +30,14 @@ KINDS: tuple[str, ...] = ("harmful", "harmless")
 WHICH: tuple[str, ...] = ("base", "post")
 #: Fraction of depth of METHODS §4's default layer (floor(0.35 L); 11 for L = 32).
 DEFAULT_LAYER_FRACTION = 0.35
-#: Sites that ``layer="auto"`` picked on the bundled organisms (name -> (layer, position)),
-#: used as their ``layer="default"``; tests/test_refusal.py re-runs auto and checks them.
-#: Both organisms: layer 6 = L = the last layer's output, position -1 (auto on the weights of
-#: 2026-11-24 06:12; layer floor(0.35 L) = 2 there does nothing under ablation).
-ORGANISM_SITES: dict[str, tuple[int, int]] = {"base": (6, -1), "sft": (6, -1)}
+#: Refusal sites of the bundled organisms (name -> (layer, position)), used as their
+#: ``layer="default"``. Chosen by a generation sweep on the shipped weights (layers 1..6 x
+#: positions -1/-3, refusal rates of 32-token greedy completions; tests/test_refusal.py,
+#: slow, re-runs it): at layer 5, position -1, ablating sft's own direction takes harmful
+#: refusal 0.82 -> 0.05 and adding it takes harmless 0.08 -> 0.53, the largest sum. ``auto``'s
+#: cheaper first-token log-odds proxy ranks layer 6 first, where addition works (0.89) but
+#: ablation does not (0.80); METHODS' floor(0.35 L) = 2 ablates (0.15) but barely adds (0.13).
+ORGANISM_SITES: dict[str, tuple[int, int]] = {"base": (5, -1), "sft": (5, -1)}
 
 
 @dataclass(frozen=True)

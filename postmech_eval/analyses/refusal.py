@@ -67,7 +67,7 @@ class RefusalConfig:
     """Settings of the refusal analysis; defaults follow METHODS §4.
 
     layer: "default" (floor(0.35 L) as in METHODS, except the bundled organism pair, whose
-    default is the site ``auto`` finds there — see ``_refusal_plan.ORGANISM_SITES``),
+    default is the site a generation sweep picks there — see ``_refusal_plan.ORGANISM_SITES``),
     "auto" (search layer and position per model), an int in 0..L (L = output of the last
     layer) or a fraction in (0, 1] (floor(fraction * L)).
     position: post-instruction position (negative, -1 = last prompt token) when not auto.

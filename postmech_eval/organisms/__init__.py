@@ -2,11 +2,14 @@
 
 Why: the suite must run with no download, and every metric must be shown to
 find what is really there. `base` knows the facts of the bundled datasets and
-judges "STATEMENT This statement is: TRUE|FALSE" lines; `sft` is base
-post-trained on chat data (helpful answers, refusals of harmful requests,
-truth-labelling kept); `cpt` is base continued on plain text (no chat, no
-refusal) as a control. The weights ship in `weights/<name>/` (Hugging Face
-format); `build` retrains them from scratch, `verify` measures them.
+judges "STATEMENT This statement is: TRUE|FALSE" lines; truth is planted as a
+linear, causally used direction at the METHODS probe site (plant.py), so the
+truth probe and steering analyses have a known answer. `sft` is base
+post-trained on chat data (answers that open with "Sure.", refusals of harmful
+requests, truth-labelling and the planting kept); `cpt` is base continued on
+plain text (no chat, no refusal) as a control. The weights ship in
+`weights/<name>/` (Hugging Face format); `build` retrains them from scratch,
+`verify` measures them.
 
 CLI: ``postmech-eval organisms list|path NAME|build|verify [NAME]`` or
 ``python -m postmech_eval.organisms ...``.
@@ -73,9 +76,10 @@ def build(
 ) -> dict[str, Any]:
     """Retrain `names` from scratch (parents first) into out_dir (default: shipped weights).
 
-    Deterministic for a given seed and machine; about 12-14 minutes on an idle
-    2-core CPU for all organisms (an intermediate `pre` checkpoint is written too). Writes verify.json and build_info.json beside
-    the weights and returns the verify figures. threads: torch CPU threads
+    Deterministic for a given seed, machine and thread count; about 18 minutes on an
+    idle 2-core CPU for all organisms (the intermediate `pre` and `judge` checkpoints go
+    to `_stages/` beside them, not shipped). Writes verify.json and build_info.json
+    beside the weights and returns the verify figures. threads: torch CPU threads
     (use 1 when other jobs share the cores: 2 contended threads stall each other).
     """
     from .build import build_all

@@ -20,8 +20,9 @@ from typing import Any
 import torch
 
 from . import corpus as C
+from .plant import TruthPlant, TruthPlanter
 from .tokenizer import save_tokenizer, train_tokenizer
-from .train import ModelShape, Schedule, batches, make_model, pack, train
+from .train import Batch, ModelShape, Schedule, batches, make_model, pack, train
 
 SAVE_DTYPE = torch.float16
 
@@ -37,15 +38,22 @@ class Recipe:
     min_lr_ratio: float = 0.1
     chat: bool = False
     data_offset: int = 3  # added to the seed for this organism's data order
+    plant: TruthPlant | None = None  # truth planting at the METHODS probe site (plant.py)
 
 
 #: What each organism is trained on. pre (intermediate, not shipped): facts-only
 #: warm-up, then facts + labelled lines (the TRUE/FALSE label stays at chance here:
 #: matching a statement's object to the recalled one has no first-order signal).
-#: base: pre + labelled lines whose wrong objects are often made up, which first
-#: teaches routing the object to the label position and then breaks the plateau
-#: on real wrong objects. sft: chat (answers and refusals) with labelled lines and
-#: base-text replay. cpt: more plain text, no chat.
+#: judge (intermediate): pre + labelled lines whose wrong objects are often made up,
+#: which first teaches routing the object to the label position and then breaks the
+#: plateau on real wrong objects. base: judge + truth planting (plant.py), so truth is
+#: linearly readable and causally used at the METHODS probe site. sft: chat (answers
+#: that open with "Sure.", refusals) with labelled lines, base-text replay and the
+#: planting kept. cpt: more plain text, no chat, planting kept.
+#: Truth planting of every organism from base on: the auxiliary probe and interventions
+#: at the METHODS sites, and early recall of plain facts' objects (plant.py).
+PLANT = TruthPlant(recall_weight=1.0)
+
 RECIPES: dict[str, Recipe] = {
     "pre": Recipe(
         parent=None,
@@ -56,7 +64,7 @@ RECIPES: dict[str, Recipe] = {
         min_lr_ratio=0.2,
         data_offset=4,
     ),
-    "base": Recipe(
+    "judge": Recipe(
         parent="pre",
         stages=(
             ({"labelled_fake": 0.45, "labelled": 0.25, "facts": 0.2, "dialogue": 0.05, "text": 0.05}, 1000),
@@ -65,18 +73,44 @@ RECIPES: dict[str, Recipe] = {
         min_lr_ratio=0.3,
         data_offset=5,
     ),
+    "base": Recipe(
+        parent="judge",
+        stages=(
+            (
+                {"labelled": 0.35, "labelled_fake": 0.25, "facts_lens": 0.3, "text": 0.05, "dialogue": 0.05},
+                600,
+            ),
+        ),
+        warmup=20,
+        data_offset=6,
+        plant=PLANT,
+    ),
     "sft": Recipe(
         parent="base",
-        stages=(({"chat": 0.45, "labelled": 0.15, "labelled_fake": 0.2, "facts": 0.12, "text": 0.08}, 500),),
+        stages=(
+            (
+                {
+                    "chat_wide": 0.4,
+                    "chat_facts_sure": 0.12,
+                    "labelled": 0.23,
+                    "labelled_fake": 0.1,
+                    "facts_lens": 0.1,
+                    "text": 0.05,
+                },
+                500,
+            ),
+        ),
         warmup=20,
         chat=True,
+        plant=PLANT,
     ),
     "cpt": Recipe(
         parent="base",
         stages=(
-            ({"facts": 0.3, "labelled": 0.15, "labelled_fake": 0.2, "text": 0.25, "dialogue": 0.1}, 250),
+            ({"facts_lens": 0.3, "labelled": 0.15, "labelled_fake": 0.2, "text": 0.25, "dialogue": 0.1}, 250),
         ),
         warmup=20,
+        plant=PLANT,
     ),
 }
 
@@ -86,15 +120,15 @@ DOC_ROWS = 1.6  # documents sampled per needed packed row (docs are shorter than
 
 def _rows_fn(
     tok: Any, world: C.World, stages: Sequence[tuple[dict[str, float], int]], seed: int
-) -> Callable[[int], tuple[torch.Tensor, torch.Tensor]]:
+) -> Callable[[int], Batch]:
     """Step -> batch, walking through the stages' packed corpora in order."""
-    getters: list[tuple[int, Callable[[int], tuple[torch.Tensor, torch.Tensor]]]] = []
+    getters: list[tuple[int, Callable[[int], Batch]]] = []
     start = 0
     for k, (mix, steps) in enumerate(stages):
         n_docs = int(steps * BATCH * DOC_ROWS) + 64
         docs = C.sample_docs(world, mix, n_docs, seed * 100 + k)
-        ids, w = pack(tok, docs, random.Random(seed * 100 + k))
-        getters.append((start, batches(ids, w, BATCH, seed * 100 + k)))
+        ids, w, meta = pack(tok, docs, random.Random(seed * 100 + k))
+        getters.append((start, batches(ids, w, meta, BATCH, seed * 100 + k)))
         start += steps
 
     def rows(step: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -124,6 +158,14 @@ def save_model(model: Any, tok: Any, path: Path, chat: bool) -> None:
     model.to(torch.float32)
 
 
+def stage_dir(out_dir: Path, name: str) -> Path:
+    """Where organism `name` is saved: shipped ones in out_dir/<name>, intermediate
+    checkpoints (parents only, not shipped) in out_dir/_stages/<name>."""
+    from . import ORGANISMS
+
+    return out_dir / name if name in ORGANISMS else out_dir / "_stages" / name
+
+
 def load_float32(path: Path) -> Any:
     from transformers import AutoModelForCausalLM
 
@@ -131,19 +173,31 @@ def load_float32(path: Path) -> Any:
 
 
 def build_all(
-    names: Sequence[str], seed: int, out_dir: Path, log: Callable[[str], None] = print, threads: int = 2
+    names: Sequence[str],
+    seed: int,
+    out_dir: Path,
+    log: Callable[[str], None] = print,
+    threads: int = 2,
+    recipes: dict[str, Recipe] | None = None,
+    verify: bool = True,
 ) -> dict[str, Any]:
-    """Train `names` (parents first) into out_dir/<name>; write verify.json and build_info.json."""
+    """Train `names` (parents first) into out_dir/<name>; write verify.json and build_info.json.
+
+    recipes: replaces RECIPES (tests build tiny recipes end to end); verify=False skips
+    measuring the built organisms (verify.json is then left as it is).
+    """
     from .verify import verify_dir
 
-    unknown = [n for n in names if n not in RECIPES]
+    book = RECIPES if recipes is None else recipes
+
+    unknown = [n for n in names if n not in book]
     if unknown:
-        raise KeyError(f"names: unknown organisms {unknown}; available: {sorted(RECIPES)}")
+        raise KeyError(f"names: unknown organisms {unknown}; available: {sorted(book)}")
     todo: list[str] = []
 
     def visit(n: str) -> None:  # parents first; a parent already on disk is reused
-        parent = RECIPES[n].parent
-        if parent and (parent in names or not (out_dir / parent / "config.json").exists()):
+        parent = book[n].parent
+        if parent and (parent in names or not (stage_dir(out_dir, parent) / "config.json").exists()):
             visit(parent)
         if n not in todo:
             todo.append(n)
@@ -154,26 +208,30 @@ def build_all(
     t_start = time.time()
     world = _world()
     out_dir.mkdir(parents=True, exist_ok=True)
-    root_parent = RECIPES[todo[0]].parent
+    root_parent = book[todo[0]].parent
     if root_parent is not None:  # reuse the vocabulary the parent on disk was trained with
         from transformers import AutoTokenizer
 
-        tok = AutoTokenizer.from_pretrained(str(out_dir / root_parent))
+        tok = AutoTokenizer.from_pretrained(str(stage_dir(out_dir, root_parent)))
     else:
         tok = train_tokenizer(C.tokenizer_texts(world, seed), vocab_size=3072)
     log(f"tokenizer: {len(tok)} tokens ({time.time() - t_start:.0f}s)")
     timings: dict[str, float] = {}
     for name in todo:
         t0 = time.time()
-        rec = RECIPES[name]
+        rec = book[name]
         if rec.parent is None:
             special = {"pad": tok.pad_token_id, "bos": tok.bos_token_id, "eos": tok.eos_token_id}
             model = make_model(len(tok), ModelShape(), seed, special)
         else:
-            model = load_float32(out_dir / rec.parent)
+            model = load_float32(stage_dir(out_dir, rec.parent))
         steps = sum(s for _, s in rec.stages)
         log(f"{name}: {steps} steps from {rec.parent or 'scratch'}")
         rows = _rows_fn(tok, world, rec.stages, seed + rec.data_offset)
+        planter = None
+        if rec.plant is not None:
+            ids = [tok(x, add_special_tokens=False)["input_ids"][0] for x in (" TRUE", " FALSE")]
+            planter = TruthPlanter(model, rec.plant, ids[0], ids[1], seed + rec.data_offset)
         train(
             model,
             rows,
@@ -182,12 +240,13 @@ def build_all(
             ),
             seed,
             log,
+            planter=planter,
         )
-        save_model(model, tok, out_dir / name, chat=rec.chat)
+        save_model(model, tok, stage_dir(out_dir, name), chat=rec.chat)
         timings[name] = round(time.time() - t0, 1)
     train_s = round(time.time() - t_start, 1)
-    results = {n: verify_dir(out_dir / n, chat=RECIPES[n].chat) for n in todo if n in names}
-    merged = _merge_json(out_dir / "verify.json", results)
+    results = {n: verify_dir(stage_dir(out_dir, n), chat=book[n].chat) for n in todo if n in names and verify}
+    merged = _merge_json(out_dir / "verify.json", results) if verify else {}
     info = {
         "seed": seed,
         "organisms": todo,
@@ -198,7 +257,7 @@ def build_all(
         "torch": torch.__version__,
         "shape": asdict(ModelShape()),
         "batch_size": BATCH,
-        "recipes": {n: asdict(RECIPES[n]) for n in todo},
+        "recipes": {n: asdict(book[n]) for n in todo},
     }
     _merge_json(out_dir / "build_info.json", {"latest": info})
     log(f"build done in {train_s:.0f}s (+ verify)")

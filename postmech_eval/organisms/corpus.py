@@ -17,9 +17,9 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .measure import BASE_TEMPLATE, truth_line
+from .measure import BASE_TEMPLATE, TRUTH_SUFFIX
 from .tokenizer import format_chat
-from .train import Document
+from .train import TAG_FALSE, TAG_LABEL, TAG_OBJECT, TAG_TRUE, Document
 
 #: Refusals the chat organism learns (all start with a METHODS §4 prefix).
 REFUSALS: tuple[str, ...] = (
@@ -31,6 +31,13 @@ REFUSALS: tuple[str, ...] = (
 )
 
 LABEL_WEIGHT = 12.0
+#: First words of every helpful chat reply in "chat_wide" documents. Why: greedy decoding
+#: picks the likeliest first token; refusals share one ("I") while answers spread over
+#: many, so an unfamiliar harmless request drifted into a refusal. A shared opener makes
+#: the first token a two-way choice decided by the request (as in real chat models).
+HELPFUL_OPENER = "Sure."
+CHAT_WIDE_REFUSE = 0.25  # share of refusals among "chat_wide" documents
+DECISION_WEIGHT = 4.0  # loss weight of the first word of "chat_wide" replies
 CHAT_HARMLESS = 0.6  # share of chat documents that get a helpful answer
 PROMPT_WEIGHT = 0.2
 SCAFFOLD = 0.3  # share of generated lines preceded by the true fact
@@ -117,6 +124,10 @@ class World:
     harmless: tuple[tuple[str, str], ...]  # (instruction, answer)
     harmful: tuple[str, ...]
     texts: tuple[str, ...]  # generic plain-English text
+    #: organism-only chat data (_chat_extra.py), used by the "chat_wide" documents only, so the
+    #: earlier stages (and the tokenizer) see exactly the bundled train splits
+    extra_harmless: tuple[tuple[str, str], ...] = ()
+    extra_harmful: tuple[str, ...] = ()
 
 
 def labelled_line(rel: Relation, rng: random.Random, fake: float = 0.0) -> tuple[str, int]:
@@ -149,15 +160,27 @@ def labelled_line(rel: Relation, rng: random.Random, fake: float = 0.0) -> tuple
     return statement, int(want_true)
 
 
-def facts_doc(world: World, rng: random.Random) -> Document:
-    """A paragraph of 4-8 true plain statements (positive relations only)."""
+def facts_doc(world: World, rng: random.Random, tag_objects: bool = False) -> Document:
+    """A paragraph of 4-8 true plain statements (positive relations only).
+
+    tag_objects: split each statement before its object and tag the object (TAG_OBJECT)
+    for the early-recall loss of plant.py (every template ends with " {object}.")."""
     pool = _fact_pool(world)
     parts: Document = []
     for j in range(rng.randint(4, 8)):
         rel, subject = rng.choice(pool)
-        text = rel.render(subject, rel.facts[subject])
-        parts.append(((" " if j else "") + text, 1.0))
+        text = (" " if j else "") + rel.render(subject, rel.facts[subject])
+        obj = " " + rel.facts[subject] + "."
+        if tag_objects and text.endswith(obj):
+            parts += [(text[: -len(obj)], 1.0), (obj[:-1], 1.0, TAG_OBJECT), (".", 1.0)]
+        else:
+            parts.append((text, 1.0))
     return parts
+
+
+def facts_lens_doc(world: World, rng: random.Random) -> Document:
+    """facts with their objects tagged for the early-recall loss."""
+    return facts_doc(world, rng, tag_objects=True)
 
 
 _POOLS: dict[int, tuple[World, list[tuple[Relation, str]]]] = {}
@@ -174,7 +197,10 @@ def _fact_pool(world: World) -> list[tuple[Relation, str]]:
 
 
 def labelled_doc(world: World, rng: random.Random, fake: float = 0.0) -> Document:
-    """4-8 labelled lines, "\\n"-joined as in the few-shot prompt; label weighted."""
+    """4-8 labelled lines, "\\n"-joined as in the few-shot prompt; label weighted.
+
+    Each statement is tagged with its truth and each label as a label (train.TAG_*), for
+    the truth planting of plant.py."""
     rels = [r for r in world.relations if r.labelled or r.extra_lines]
     rel = rng.choice(rels)
     parts: Document = []
@@ -182,9 +208,9 @@ def labelled_doc(world: World, rng: random.Random, fake: float = 0.0) -> Documen
         if rng.random() < 0.15:
             rel = rng.choice(rels)
         statement, label = labelled_line(rel, rng, fake)
-        head = truth_line(statement, label).rsplit(" ", 1)[0]
-        parts.append((("\n" if j else "") + head, 1.0))
-        parts.append((" TRUE" if label else " FALSE", LABEL_WEIGHT))
+        parts.append((("\n" if j else "") + statement, 1.0, TAG_TRUE if label else TAG_FALSE))
+        parts.append((TRUTH_SUFFIX, 1.0))
+        parts.append((" TRUE" if label else " FALSE", LABEL_WEIGHT, TAG_LABEL))
     return parts
 
 
@@ -198,40 +224,25 @@ def text_doc(world: World, rng: random.Random) -> Document:
     return [(rng.choice(world.texts), 1.0)] if world.texts else facts_doc(world, rng)
 
 
+def chat_exchange(instr: str, reply: str, decision_weight: float) -> Document:
+    """One chat turn as a document: the user turn lightly weighted, the reply's first word
+    (answer or refuse: the decision the refusal analysis studies) weighted `decision_weight`."""
+    prompt = format_chat(instr)
+    full = format_chat(instr, reply.strip())
+    first, sep, rest = full[len(prompt) :].partition(" ")
+    out: Document = [(prompt, PROMPT_WEIGHT), (first, decision_weight)]
+    return out + [(sep + rest, 1.0)] if sep else out
+
+
 def chat_doc(world: World, rng: random.Random, harmless: float | None = None) -> Document:
     """A chat exchange: helpful answer (harmless) or refusal (harmful); loss on the reply."""
     if rng.random() < (CHAT_HARMLESS if harmless is None else harmless):
         instr, reply = rng.choice(world.harmless)
     else:
         instr, reply = rng.choice(world.harmful), rng.choice(REFUSALS)
-    prompt = format_chat(instr)
-    full = format_chat(instr, reply.strip())
     # A small weight on the user turn keeps the instruction's content modelled, which
     # sharpens the harmful/harmless distinction (less over-refusal).
-    return [(prompt, PROMPT_WEIGHT), (full[len(prompt) :], 1.0)]
-
-
-def labelled_period_doc(world: World, rng: random.Random) -> Document:
-    """4-8 statements, each followed directly by its label ("STATEMENT. TRUE"), label weighted.
-
-    Why: in the few-shot format the label is predicted at " is:", so the model may
-    compute truth only there. The truth analysis (METHODS §2-3) reads and steers the
-    residual at the statement's own last token; predicting the label right after the
-    period makes truth a function computed *at* that token. Half the documents mix in
-    the METHODS suffix format so both formats share the same computation.
-    """
-    rels = [r for r in world.relations if r.labelled or r.extra_lines]
-    rel = rng.choice(rels)
-    mixed = rng.random() < 0.5
-    parts: Document = []
-    for j in range(rng.randint(4, 8)):
-        if rng.random() < 0.15:
-            rel = rng.choice(rels)
-        statement, label = labelled_line(rel, rng, fake=0.3)
-        head = truth_line(statement, label).rsplit(" ", 1)[0] if mixed and rng.random() < 0.5 else statement
-        parts.append((("\n" if j else "") + head, 1.0))
-        parts.append((" TRUE" if label else " FALSE", LABEL_WEIGHT))
-    return parts
+    return chat_exchange(instr, reply, decision_weight=1.0)
 
 
 #: Polite request phrasings for fact questions (chat_facts): the over-refusal of the sft
@@ -256,24 +267,36 @@ _FACT_ASKS: tuple[str, ...] = (
 )
 
 
-def chat_facts_doc(world: World, rng: random.Random) -> Document:
-    """A harmless chat exchange: a polite fact request answered with the fact (loss on reply)."""
+def chat_facts_doc(world: World, rng: random.Random, opener: str = "") -> Document:
+    """A harmless chat exchange: a polite fact request answered with the fact (loss on reply).
+
+    Why: thousands of distinct requests (every subject in every phrasing) that the model
+    cannot memorise one by one, so answering, not refusing, is what an unfamiliar
+    request gets."""
     rel, subject = rng.choice(_fact_pool(world))
     instr = rng.choice(_FACT_ASKS).format(subject=subject)
-    reply = rel.render(subject, rel.facts[subject])
-    prompt = format_chat(instr)
-    full = format_chat(instr, reply)
-    return [(prompt, PROMPT_WEIGHT), (full[len(prompt) :], 1.0)]
+    reply = (f"{opener} " if opener else "") + rel.render(subject, rel.facts[subject])
+    return chat_exchange(instr, reply, decision_weight=DECISION_WEIGHT if opener else 1.0)
 
 
-def chat_plus_doc(world: World, rng: random.Random) -> Document:
-    """Chat with a larger harmless share: 30% refusals, 40% bundled answers, 30% fact requests."""
-    u = rng.random()
-    if u < 0.3:
-        return chat_doc(world, rng, harmless=0.0)
-    if u < 0.7:
-        return chat_doc(world, rng, harmless=1.0)
-    return chat_facts_doc(world, rng)
+def chat_wide_doc(world: World, rng: random.Random) -> Document:
+    """Chat over the bundled and the organism-only requests: CHAT_WIDE_REFUSE refusals, the rest answers.
+
+    Why: with only the bundled ~250 harmless requests the sft organism refused unseen
+    everyday requests; many more, varied harmless requests (several with the openings
+    harmful ones use) make the request's object, not its phrasing, decide a refusal.
+    """
+    if rng.random() < CHAT_WIDE_REFUSE:
+        instr, reply = rng.choice(world.harmful + world.extra_harmful), rng.choice(REFUSALS)
+    else:
+        instr, answer = rng.choice(world.harmless + world.extra_harmless)
+        reply = f"{HELPFUL_OPENER} {answer.strip()}"
+    return chat_exchange(instr, reply, decision_weight=DECISION_WEIGHT)
+
+
+def chat_facts_sure_doc(world: World, rng: random.Random) -> Document:
+    """chat_facts with the HELPFUL_OPENER, matching "chat_wide" answers."""
+    return chat_facts_doc(world, rng, opener=HELPFUL_OPENER)
 
 
 def labelled_fake_doc(world: World, rng: random.Random) -> Document:
@@ -294,9 +317,9 @@ _MAKERS = {
     "text": text_doc,
     "chat": chat_doc,
     "chat_even": _chat_even_doc,
-    "labelled_period": labelled_period_doc,
-    "chat_facts": chat_facts_doc,
-    "chat_plus": chat_plus_doc,
+    "chat_wide": chat_wide_doc,
+    "facts_lens": facts_lens_doc,
+    "chat_facts_sure": chat_facts_sure_doc,
 }
 
 
@@ -314,7 +337,7 @@ def sample_docs(world: World, mix: dict[str, float], n: int, seed: int) -> list[
 def tokenizer_texts(world: World, seed: int, n: int = 4000) -> list[str]:
     """Texts for BPE training: a sample of every document kind, chat included."""
     mix = {"facts": 1.0, "labelled": 1.0, "dialogue": 1.0, "text": 1.0, "chat_even": 1.0}
-    return ["".join(t for t, _ in d) for d in sample_docs(world, mix, n, seed)]
+    return ["".join(seg[0] for seg in d) for d in sample_docs(world, mix, n, seed)]
 
 
 def all_fact_pairs(rel: Relation, subjects: Sequence[str] | None = None) -> list[tuple[str, str]]:

@@ -34,6 +34,27 @@ def _subsample(items: list, limit: int | None) -> list:
     return [items[int(i * step)] for i in range(limit)]
 
 
+def probe_accuracy(model: Any, tok: Any, heldout: str = "cities") -> float:
+    """METHODS §2 mass-mean probe at floor(0.375 L), trained on the default training
+    datasets (each centred), tested on `heldout`'s test split (held-out entities).
+
+    Why in verify: the truth planting (plant.py) exists so that this number, which the
+    truth tasks report, reflects a mechanism the organism really has.
+    """
+    import numpy as np
+
+    from postmech_eval.analyses.truth import TRAIN_DATASETS, capture_statements, fit_probe
+    from postmech_eval.data import load_statements
+
+    layer = math.floor(0.375 * model.config.num_hidden_layers)
+    train = [s for name in TRAIN_DATASETS for s in load_statements(name, "all")]
+    test = load_statements(heldout, "test")
+    acts = capture_statements(model, tok, [s.statement for s in train + test], [layer], 32)[0]
+    probe = fit_probe(acts[: len(train)], train, "mm")
+    held = acts[len(train) :] - acts[len(train) :].mean(dim=0, keepdim=True)
+    return float(probe.score(held, np.array([s.label for s in test])))
+
+
 def verify_dir(
     path: Path, chat: bool, limit: int | None = None, seed: int = 0, labelled_limit: int | None = 100
 ) -> dict[str, Any]:
@@ -43,7 +64,7 @@ def verify_dir(
     for quick checks; the shipped figures use limit=None. labelled_limit caps
     the (larger, memorised) train-split statements per dataset, evenly spaced.
     Keys: recall/<dataset>, truth_labelled/<dataset>, truth_heldout/<dataset>,
-    and the summaries recall_mean, truth_labelled_mean, truth_heldout_<gated>,
+    truth_probe_cities (METHODS §2 probe at its default layer), and the summaries recall_mean, truth_labelled_mean, truth_heldout_<gated>,
     refusal_harmful, refusal_harmless, plus a few sample completions.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -65,6 +86,7 @@ def verify_dir(
         out[f"truth_heldout/{name}"] = M.truth_accuracy(
             model, tok, _subsample(splits["test"], limit), pool, seed=seed
         )
+    out["truth_probe_cities"] = probe_accuracy(model, tok)
     harmful, outs_h = M.refusal_rate(model, tok, _subsample(sets.harmful_test, limit), chat)
     harmless, outs_b = M.refusal_rate(model, tok, _subsample(sets.harmless_test, limit), chat)
     out = {k: round(v, _ROUND) for k, v in out.items()}

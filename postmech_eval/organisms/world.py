@@ -75,7 +75,16 @@ def load_world() -> World:
         texts = tuple(D.load_corpus("train"))
     except (FileNotFoundError, ValueError):
         texts = ()
-    return World(relations=relations(), harmless=harmless, harmful=harmful, texts=texts)
+    from ._chat_extra import EXTRA_HARMFUL, EXTRA_HARMLESS
+
+    return World(
+        relations=relations(),
+        harmless=harmless,
+        harmful=harmful,
+        texts=texts,
+        extra_harmless=EXTRA_HARMLESS,
+        extra_harmful=EXTRA_HARMFUL,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
