@@ -49,7 +49,7 @@ class Recipe:
 #: plateau on real wrong objects. base: judge + truth planting (plant.py), so truth is
 #: linearly readable and causally used at the METHODS probe site. sft: chat (answers
 #: that open with "Sure.", refusals) with labelled lines, base-text replay and the
-#: planting kept. cpt: more plain text, no chat, planting kept.
+#: planting kept. cpt: more plain text, no chat, planting kept, a gentler learning rate.
 #: Truth planting of every organism from base on: the auxiliary probe and interventions
 #: at the METHODS sites, and early recall of plain facts' objects (plant.py).
 PLANT = TruthPlant(recall_weight=1.0)
@@ -109,6 +109,7 @@ RECIPES: dict[str, Recipe] = {
         stages=(
             ({"facts_lens": 0.3, "labelled": 0.15, "labelled_fake": 0.2, "text": 0.25, "dialogue": 0.1}, 250),
         ),
+        lr=3e-4,  # a control: at 1e-3 it drifted more than sft did (patch_corr 0.62 vs 0.84)
         warmup=20,
         plant=PLANT,
     ),
@@ -186,6 +187,7 @@ def build_all(
     recipes: replaces RECIPES (tests build tiny recipes end to end); verify=False skips
     measuring the built organisms (verify.json is then left as it is).
     """
+    from . import ORGANISMS
     from .verify import verify_dir
 
     book = RECIPES if recipes is None else recipes
@@ -195,9 +197,13 @@ def build_all(
         raise KeyError(f"names: unknown organisms {unknown}; available: {sorted(book)}")
     todo: list[str] = []
 
-    def visit(n: str) -> None:  # parents first; a parent already on disk is reused
+    def visit(n: str) -> None:
+        """Parents first. A shipped parent already on disk and not asked for is reused
+        (``--names sft`` retrains sft on the shipped base); intermediate stages are always
+        retrained, so a default build starts from scratch."""
         parent = book[n].parent
-        if parent and (parent in names or not (stage_dir(out_dir, parent) / "config.json").exists()):
+        reuse = parent in ORGANISMS and (stage_dir(out_dir, parent) / "config.json").exists()
+        if parent and (parent in names or not reuse):
             visit(parent)
         if n not in todo:
             todo.append(n)
