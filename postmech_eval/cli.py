@@ -72,7 +72,7 @@ def _run_command(args: argparse.Namespace) -> int:
         print(f"failed tasks: {', '.join(failed)}", file=sys.stderr)
         return 1
     if not args.no_table:
-        from postmech_eval import leaderboard
+        from postmech_eval.suite import leaderboard
 
         print(leaderboard.render([str(out)], fmt="md"))
     return 0
@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     lead = sub.add_parser("leaderboard", help="render pairs side by side from lm-eval results")
     chk = sub.add_parser("check", help="CI gates: exit 0 pass, 1 a gate failed, 2 bad input")
     try:
-        from postmech_eval import check, leaderboard
+        from postmech_eval.suite import check
+        from postmech_eval.suite import leaderboard
 
         leaderboard.add_arguments(lead)
         check.add_arguments(chk)
@@ -131,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return _run_command(args)
     if args.command == "leaderboard":
-        from postmech_eval import leaderboard
+        from postmech_eval.suite import leaderboard
 
         return int(leaderboard.main(args) or 0)
     if args.command == "check":
-        from postmech_eval import check
+        from postmech_eval.suite import check
 
         return int(check.main(args) or 0)
     parser.error(f"unknown command {args.command!r}")

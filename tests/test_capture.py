@@ -7,9 +7,9 @@ import json
 import pytest
 import torch
 
-from postmech_eval.arch import get_adapter
-from postmech_eval.capture import collect, encode, logits_last, position_ids_from_mask
-from postmech_eval.hooks import Patch
+from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.capture import collect, encode, logits_last, position_ids_from_mask
+from postmech_eval.engine.hooks import Patch
 from tests.tiny_models import tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from postmech_eval import check
+from postmech_eval.suite import check
 from tests.results_fixtures import RT, cpt_metrics, sft_metrics, write_results
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from postmech_eval.entropy_neurons import EntropyNeuronScan
+from postmech_eval.estimators.entropy_neurons import EntropyNeuronScan
 from tests.tiny_models import tiny_model
 
 torch.set_num_threads(1)
@@ -122,7 +122,7 @@ def test_table_before_fit_raises():
 
 def test_streamed_large_vocab_path_matches(monkeypatch):
     """The float32 vocab-chunk path (used for 262k-token vocabularies) agrees with the formula."""
-    import postmech_eval.entropy_neurons as en
+    import postmech_eval.estimators.entropy_neurons as en
 
     monkeypatch.setattr(en, "_EXACT_LIMIT", 0)
     monkeypatch.setattr(en, "_CHUNK", 37)  # several chunks, the last one partial

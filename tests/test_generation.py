@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from postmech_eval.arch import get_adapter
-from postmech_eval.capture import collect
-from postmech_eval.generation import (
+from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.capture import collect
+from postmech_eval.engine.generation import (
     generate,
     generate_ids,
     generate_reference,
     generate_reference_ids,
 )
-from postmech_eval.hooks import AblateDirection, AblateNeurons, AddVector, Patch
+from postmech_eval.engine.hooks import AblateDirection, AblateNeurons, AddVector, Patch
 from tests.tiny_models import ARCHITECTURES, tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)
@@ -107,9 +107,9 @@ def test_gemma3_270m_kv_generation_matches_reference() -> None:
     pytest.importorskip("gguf")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from postmech_eval.capture import encode
-    from postmech_eval.hooks import capture
-    from postmech_eval.pair import prepare_tokenizer
+    from postmech_eval.engine.capture import encode
+    from postmech_eval.engine.hooks import capture
+    from postmech_eval.models.pair import prepare_tokenizer
 
     path = pkg.assemble()
     tok = prepare_tokenizer(AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name))

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from postmech_eval import gguf_models
-from postmech_eval.arch import get_adapter
-from postmech_eval.gguf_models import (
+from postmech_eval.models import gguf as gguf_models
+from postmech_eval.engine.arch import get_adapter
+from postmech_eval.models.gguf import (
     SHORTCUTS,
     GGUFShortcut,
     converted_path,
@@ -229,7 +229,7 @@ def test_gemma3_270m_cache_equals_direct_gguf_load() -> None:
 
 def _pair_dispatches_gguf() -> bool:
     """True once pair.resolve_spec hands gguf specs to this module (the lead wires it)."""
-    from postmech_eval.pair import resolve_spec
+    from postmech_eval.models.pair import resolve_spec
 
     try:
         resolve_spec("gguf:/nonexistent/postmech-probe.gguf")
@@ -240,7 +240,7 @@ def _pair_dispatches_gguf() -> bool:
 
 @pytest.mark.skipif(not _pair_dispatches_gguf(), reason="pair.resolve_spec does not dispatch gguf specs yet")
 def test_pair_accepts_gguf_specs(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from postmech_eval.pair import ModelPair, load_config, load_model, resolve_spec
+    from postmech_eval.models.pair import ModelPair, load_config, load_model, resolve_spec
 
     spec = f"gguf:{tiny_gguf}"
     assert resolve_spec(spec) == str(hf_dir(spec))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from postmech_eval.arch import get_adapter
-from postmech_eval.capture import collect, encode, logits_last
-from postmech_eval.generation import generate_ids
-from postmech_eval.hooks import (
+from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.capture import collect, encode, logits_last
+from postmech_eval.engine.generation import generate_ids
+from postmech_eval.engine.hooks import (
     AblateDirection,
     AblateNeurons,
     AddVector,
@@ -268,7 +268,7 @@ def test_validation_messages() -> None:
 
 
 def test_last_k_positions() -> None:
-    from postmech_eval.hooks import last
+    from postmech_eval.engine.hooks import last
 
     assert last(3) == (-3, -2, -1)
     with pytest.raises(ValueError, match="positive"):

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from postmech_eval.judges import (
+from postmech_eval.estimators.judges import (
     REFUSAL_PHRASES,
     FirstSentenceJudge,
     PrefixJudge,

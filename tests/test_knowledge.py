@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from postmech_eval import patching
-from postmech_eval.analyses import knowledge_report as report
-from postmech_eval.analyses.knowledge import (
+from postmech_eval.engine import patching
+from postmech_eval.analyses.knowledge import report
+from postmech_eval.analyses.knowledge.run import (
     SUFFIX,
     KnowledgeConfig,
     build_pairs,
@@ -25,7 +25,7 @@ from postmech_eval.analyses.knowledge import (
     label_token_ids,
     run,
 )
-from postmech_eval.pair import ModelPair
+from postmech_eval.models.pair import ModelPair
 from tests.tiny_models import tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)
@@ -250,7 +250,7 @@ def organism_dirs() -> tuple[Path, Path]:
 
 def test_organism_fast_patching_equals_naive(organism_dirs: tuple[Path, Path]) -> None:
     """Acceptance: every cell of one organism pair (within and cross) equals naive within 1e-4."""
-    from postmech_eval.pair import load_model
+    from postmech_eval.models.pair import load_model
 
     (base, tok), (post, _) = (load_model(str(d)) for d in organism_dirs)
     cfg = KnowledgeConfig(datasets=("cities",), max_pairs_per_dataset=1)
@@ -281,7 +281,7 @@ def test_organism_full_run_within_budget(organism_dirs: tuple[Path, Path], tmp_p
 
 
 def test_statement_span_without_offsets_matches_offsets(tok) -> None:
-    from postmech_eval.analyses.knowledge_pairs import _statement_span
+    from postmech_eval.analyses.knowledge.pairs import _statement_span
 
     class Slow:  # a tokenizer without offset mappings (is_fast False)
         is_fast = False

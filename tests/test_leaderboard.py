@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from postmech_eval import leaderboard
-from postmech_eval.findings import FINDINGS, evaluate_findings
-from postmech_eval.registry import load_registry
-from postmech_eval.runs import PairKey, load_runs, read_results_file
+from postmech_eval.suite import leaderboard
+from postmech_eval.suite.findings import FINDINGS, evaluate_findings
+from postmech_eval.suite.registry import load_registry
+from postmech_eval.suite.runs import PairKey, load_runs, read_results_file
 from tests.results_fixtures import EN, KP, RT, TP, TS, cpt_metrics, sft_metrics, write_results
 
 REPO = Path(__file__).resolve().parents[1]
@@ -166,7 +166,7 @@ def test_all_columns_lists_every_metric(two_pairs, capsys):
 
 
 def _run(metrics):
-    from postmech_eval.runs import PairRun
+    from postmech_eval.suite.runs import PairRun
 
     return PairRun(key=PairKey("b", "p"), metrics=metrics, sources=[], model_args={})
 
@@ -237,7 +237,7 @@ def test_metric_catalogue_matches_the_task_yamls():
     """TASK_METRICS (used to catch typos in gates) must not drift from the shipped tasks."""
     import yaml
 
-    from postmech_eval.runs import TASK_METRICS
+    from postmech_eval.suite.runs import TASK_METRICS
 
     class _Loader(yaml.SafeLoader):
         pass

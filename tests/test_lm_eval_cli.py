@@ -41,7 +41,7 @@ def test_stock_style_task_runs_on_the_post_model(tmp_path):
 
 
 def test_unknown_model_name_fails_fast_with_one_message():
-    from postmech_eval.lm import PostMechLM
+    from postmech_eval.harness.lm import PostMechLM
 
     with pytest.raises(ValueError, match=r"bad base='organism:nope'.*Available"):
         PostMechLM(base="organism:nope", post="organism:sft")
@@ -54,7 +54,7 @@ def test_unknown_model_name_fails_fast_with_one_message():
 
 def test_whole_suite_through_lm_eval_cli(tmp_path):
     """One lm-eval process runs the `postmech` group; every named metric lands in results JSON."""
-    from postmech_eval.runs import TASK_METRICS
+    from postmech_eval.suite.runs import TASK_METRICS
 
     out = tmp_path / "res"
     art = tmp_path / "art"

@@ -15,7 +15,7 @@ import random
 import pytest
 import torch
 
-from postmech_eval.judges import PrefixJudge
+from postmech_eval.estimators.judges import PrefixJudge
 from postmech_eval.organisms import corpus as C
 from postmech_eval.organisms import organism_path
 from postmech_eval.organisms.plant import TruthPlant, TruthPlanter, probe_layers

@@ -7,7 +7,7 @@ import time
 import pytest
 import torch
 
-from postmech_eval.pair import (
+from postmech_eval.models.pair import (
     BASE_REFUSAL_TEMPLATE,
     ModelPair,
     format_prompt,

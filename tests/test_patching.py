@@ -1,4 +1,4 @@
-"""Fast exact patching (postmech_eval.patching) against one-forward-per-cell patching.
+"""Fast exact patching (postmech_eval.engine.patching) against one-forward-per-cell patching.
 
 The reference is the engine's own ``hooks.patch`` in a full forward per cell, so the
 fast path is checked against an independent implementation, on several architectures.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from postmech_eval import patching
-from postmech_eval.arch import get_adapter
+from postmech_eval.engine import patching
+from postmech_eval.engine.arch import get_adapter
 from tests.tiny_models import tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)
@@ -79,7 +79,7 @@ def test_broken_kv_resume_falls_back_to_full_prompt(prompts, caplog) -> None:
     resumed = patching.trace(model, prompts[1], start=POSITIONS[0])
     for layer, (k, v) in resumed.prefix_kv.items():  # simulate a cache the stand-in gets wrong
         resumed.prefix_kv[layer] = (torch.zeros_like(k), v)
-    with caplog.at_level("WARNING", logger="postmech_eval.patching"):
+    with caplog.at_level("WARNING", logger="postmech_eval.engine.patching"):
         fast = patching.patch_cells(model, resumed, values, POSITIONS, readout)
     naive = patching.patch_cells_naive(model, prompts[1], values, POSITIONS, readout)
     assert (fast - naive).abs().max() < 1e-4

@@ -24,7 +24,7 @@ def test_start_up_hook_is_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []
     hooked = subprocess.run(
-        [sys.executable, "-c", "import sys; print('postmech_eval._lm_eval_hook' in sys.modules)"],
+        [sys.executable, "-c", "import sys; print('postmech_eval.harness.plugin' in sys.modules)"],
         capture_output=True,
         text=True,
         check=True,
@@ -38,7 +38,7 @@ def test_registry_resolves_postmech_after_lm_eval_import():
         "print(model_registry.origin('postmech') or 'postmech' in model_registry)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "postmech_eval.lm" in out.stdout or out.stdout.strip() == "True"
+    assert "postmech_eval.harness.lm" in out.stdout or out.stdout.strip() == "True"
     stock = subprocess.run(
         [sys.executable, "-c", "from lm_eval.api.registry import get_model; print(get_model('hf').__name__)"],
         capture_output=True,
@@ -83,7 +83,7 @@ def test_task_yaml_declares_every_contract_metric(task):
     import re
     from pathlib import Path
 
-    from postmech_eval.runs import TASK_METRICS
+    from postmech_eval.suite.runs import TASK_METRICS
 
     yaml_path = Path(__file__).resolve().parents[1] / "tasks" / task / f"{task}.yaml"
     declared = set(re.findall(r"- metric: (\S+)", yaml_path.read_text()))

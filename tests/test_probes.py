@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
-from postmech_eval.probes import (
+from postmech_eval.estimators.probes import (
     LogisticProbe,
     MassMeanProbe,
     center_by_group,

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import torch
 
-from postmech_eval.analyses._refusal_plan import ORGANISM_SITES, format_prompts
-from postmech_eval.analyses.refusal import RefusalConfig, default_items, run
-from postmech_eval.judges import REFUSAL_PHRASES, PrefixJudge
-from postmech_eval.pair import ModelPair
+from postmech_eval.analyses.refusal.plan import ORGANISM_SITES, format_prompts
+from postmech_eval.analyses.refusal.run import RefusalConfig, default_items, run
+from postmech_eval.estimators.judges import REFUSAL_PHRASES, PrefixJudge
+from postmech_eval.models.pair import ModelPair
 from tests.tiny_models import save_tiny
 
 torch.set_num_threads(1)
@@ -193,7 +193,7 @@ def test_metrics_recomputed_from_records(result) -> None:
 
 
 def test_baseline_completions_equal_plain_generation(tiny, result) -> None:
-    from postmech_eval.generation import generate
+    from postmech_eval.engine.generation import generate
 
     cfg, res = result
     pair = _pair(tiny)

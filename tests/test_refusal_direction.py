@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from postmech_eval.capture import logits_last
-from postmech_eval.refusal_direction import (
+from postmech_eval.engine.capture import logits_last
+from postmech_eval.estimators.refusal_direction import (
     RefusalDirection,
     check_layer,
     direction_sites,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from postmech_eval.analyses import _refusal_hub as hub
-from postmech_eval.task_support import CONFIG_KEY, TASK_KEY
+from postmech_eval.harness import hub_docs as hub
+from postmech_eval.harness.task import CONFIG_KEY, TASK_KEY
 
 TASK = "postmech_refusal_transfer_hub"
 N_HARMFUL, N_ALPACA = 30, 40  # every third Alpaca row has an input and must be dropped
@@ -85,8 +85,8 @@ def test_max_items_samples_with_the_seed(local_hub) -> None:
 
 
 def test_train_half_is_what_the_analysis_fits_on(local_hub) -> None:
-    from postmech_eval.analyses._refusal_plan import train_sets
-    from postmech_eval.analyses.refusal import RefusalConfig
+    from postmech_eval.analyses.refusal.plan import train_sets
+    from postmech_eval.analyses.refusal.run import RefusalConfig
 
     docs = docs_of(hub.load_docs(TASK, **local_hub))
     config = RefusalConfig.from_kwargs(json.loads(docs[0][CONFIG_KEY]))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from postmech_eval import leaderboard
+from postmech_eval.suite import leaderboard
 from tests.results_fixtures import KP, cpt_metrics, sft_metrics, write_results
 
 CHROMIUM = next((p for n in ("chromium", "chromium-browser") if (p := shutil.which(n))), None)

@@ -1,4 +1,4 @@
-"""Recording a forward and re-running decoder layers from its middle (postmech_eval.resume).
+"""Recording a forward and re-running decoder layers from its middle (postmech_eval.engine.resume).
 
 Identity checks: re-running layers l+1.. on the recorded stream reproduces the recorded
 outputs, batched rows equal single rows, and split (KV-cached) traces equal plain ones.
@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from postmech_eval import resume
-from postmech_eval.arch import get_adapter
+from postmech_eval.engine import resume
+from postmech_eval.engine.arch import get_adapter
 from tests.tiny_models import tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)

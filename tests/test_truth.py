@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from postmech_eval.analyses.truth import (
+from postmech_eval.analyses.truth.run import (
     SUFFIX,
     TRAIN_DATASETS,
     TruthProbeConfig,
@@ -29,10 +29,10 @@ from postmech_eval.analyses.truth import (
     statement_positions,
     steer_logits,
 )
-from postmech_eval.arch import get_adapter
-from postmech_eval.capture import logits_last
+from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.capture import logits_last
 from postmech_eval.data import Statement, load_statements
-from postmech_eval.pair import ModelPair
+from postmech_eval.models.pair import ModelPair
 from tests.tiny_models import tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-#: Architecture families that `tiny_model` can build (same keys as postmech_eval.arch).
+#: Architecture families that `tiny_model` can build (same keys as postmech_eval.engine.arch).
 ARCHITECTURES: tuple[str, ...] = (
     "llama",
     "mistral",

@@ -1,6 +1,6 @@
 """Analyses: one module per perspective, pure functions over a ModelPair.
 
-They know nothing about lm-eval; ``postmech_eval.lm`` adapts them to tasks.
+They know nothing about lm-eval; ``postmech_eval.harness.lm`` adapts them to tasks.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from postmech_eval.judges import PrefixJudge
+from postmech_eval.estimators.judges import PrefixJudge
 
 #: The organisms are verified with the same METHODS §4 prefix judge the refusal task uses.
 _JUDGE = PrefixJudge()

@@ -43,7 +43,7 @@ def probe_accuracy(model: Any, tok: Any, heldout: str = "cities") -> float:
     """
     import numpy as np
 
-    from postmech_eval.analyses.truth import TRAIN_DATASETS, capture_statements, fit_probe
+    from postmech_eval.analyses.truth.run import TRAIN_DATASETS, capture_statements, fit_probe
     from postmech_eval.data import load_statements
 
     layer = math.floor(0.375 * model.config.num_hidden_layers)

@@ -1,6 +1,6 @@
 """lm-eval hooks for postmech_entropy_neurons; the work happens in postmech_eval (see task_support)."""
 
-from postmech_eval.task_support import task_functions
+from postmech_eval.harness.task import task_functions
 
 _functions = task_functions("postmech_entropy_neurons")
 load_docs = _functions["load_docs"]

@@ -1,6 +1,6 @@
 """lm-eval hooks for postmech_knowledge_patching; the work happens in postmech_eval (see task_support)."""
 
-from postmech_eval.task_support import task_functions
+from postmech_eval.harness.task import task_functions
 
 _functions = task_functions("postmech_knowledge_patching")
 load_docs = _functions["load_docs"]

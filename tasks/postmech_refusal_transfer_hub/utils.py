@@ -10,6 +10,6 @@ TASK = "postmech_refusal_transfer_hub"
 
 
 def load_docs(**metadata: Any):
-    from postmech_eval.analyses._refusal_hub import load_docs as _load
+    from postmech_eval.harness.hub_docs import load_docs as _load
 
     return _load(TASK, **metadata)

@@ -1,0 +1,348 @@
+"""Confidence: entropy neurons of base and post, and the confidence gap (METHODS §5).
+
+Why: post-trained models are more confident (lower next-token entropy) than their
+base. Entropy neurons (Stolfo et al. 2024, "Confidence regulation neurons in
+language models") are the known mechanism that sets a model's confidence, so the
+paper asks whether post-training changed them. This analysis
+
+1. selects entropy neurons of each model from its weights
+   (:class:`~postmech_eval.estimators.entropy_neurons.EntropyNeuronScan`) and compares the sets
+   (IoU) and the per-neuron logit variances (Spearman);
+2. mean-ablates them (activation <- its mean over the corpus' train split) on the
+   held-out corpus and measures the change in next-token entropy and loss, as a
+   *total* effect and as a *direct* effect;
+3. measures the confidence gap ``H_base - H_post`` and the share of it that
+   ablating the post model's entropy neurons removes:
+   ``entropy_gap_explained = (H_post_ablated - H_post) / (H_base - H_post)``;
+4. ablates same-size random draws of neurons from the same norm range (the
+   candidates above the norm quantile, selected ones excluded) as a control.
+
+Definitions. Entropy and loss are in nats, per predicted token (position t
+predicts token t+1), averaged over every token of every item (token-weighted).
+*Total effect*: the ablated forward pass. *Direct effect* (Stolfo et al.'s
+"direct effect", the path that bypasses the final-norm rescaling): the final
+residual of the ablated pass, pushed through the final norm with its scale (RMS,
+or LayerNorm standard deviation) frozen at the clean pass' value, then the
+unembedding. The neurons live in the last layer, so nothing else lies between
+them and the final norm; the mean subtraction of LayerNorm is linear and kept.
+``direct_effect_share = sum|dloss_direct| / sum|dloss_total|`` over tokens: near 1
+for a neuron that acts through the logits, near 0 for one that acts only through
+the norm (the entropy-neuron signature).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from postmech_eval.analyses import AnalysisResult
+from postmech_eval.estimators.entropy_ablation import QUANTITIES, measure, neuron_means
+from postmech_eval.estimators.entropy_neurons import EntropyNeuronScan
+
+__all__ = ["ConfidenceConfig", "default_items", "run"]
+
+MODELS = ("base", "post")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfidenceConfig:
+    """Settings of the entropy-neuron analysis (METHODS §5 defaults).
+
+    norm_quantile / n_neurons: selection (strictly above the quantile, then lowest logitvar).
+    n_random_sets: random same-norm-range control draws (seeds seed, seed+1, ...).
+    n_reference: texts of the corpus' train split used for the neuron means (None = all).
+    max_length: tokens per text (longer texts are truncated).
+    min_gap: |H_base - H_post| (nats) below which entropy_gap_explained is NaN.
+    """
+
+    norm_quantile: float = 0.75
+    n_neurons: int = 10
+    n_random_sets: int = 3
+    n_reference: int | None = 256
+    max_length: int = 128
+    batch_size: int = 16
+    min_gap: float = 1e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            want = (int, float) if f.type == "float" else int
+            ok = (value is None and "None" in str(f.type)) or (
+                isinstance(value, want) and not isinstance(value, bool)
+            )
+            if not ok:
+                raise TypeError(
+                    f"The {f.name!r} parameter of ConfidenceConfig must be {f.type}. Got {value!r} instead."
+                )
+        checks = {
+            "norm_quantile": (0.0 <= self.norm_quantile < 1.0, "a float in [0, 1)"),
+            "n_neurons": (self.n_neurons >= 1, "an int >= 1"),
+            "n_random_sets": (self.n_random_sets >= 0, "an int >= 0"),
+            "n_reference": (self.n_reference is None or self.n_reference >= 1, "an int >= 1 or None"),
+            "max_length": (self.max_length >= 2, "an int >= 2"),
+            "batch_size": (self.batch_size >= 1, "an int >= 1"),
+            "min_gap": (self.min_gap >= 0.0, "a float >= 0"),
+        }
+        for name, (ok, what) in checks.items():
+            if not ok:
+                got = getattr(self, name)
+                raise ValueError(
+                    f"The {name!r} parameter of ConfidenceConfig must be {what}. Got {got!r} instead."
+                )
+
+    @classmethod
+    def from_kwargs(cls, kwargs: dict[str, Any] | None) -> ConfidenceConfig:
+        """Build from (string) values, e.g. lm-eval ``--metadata``; unknown keys raise KeyError."""
+        from postmech_eval.config import from_kwargs
+
+        return from_kwargs(cls, kwargs)
+
+
+def default_items(config: ConfidenceConfig | None = None) -> list[dict[str, str]]:
+    """The held-out corpus texts as ``{"text": ...}`` items (the task's docs)."""
+    from postmech_eval.data import load_corpus
+
+    return [{"text": t} for t in load_corpus(split="test")]
+
+
+def _reference_texts(config: ConfidenceConfig) -> list[str]:
+    from postmech_eval.data import load_corpus
+
+    texts = load_corpus(split="train")
+    return texts if config.n_reference is None else texts[: config.n_reference]
+
+
+# ----------------------------------------------------------------------------- the analysis
+def _ratio(num: float, den: float, tiny: float) -> float:
+    return num / den if abs(den) > tiny else math.nan
+
+
+def _model_metrics(which: str, sums: torch.Tensor, counts: torch.Tensor, n_random: int) -> dict[str, float]:
+    n = int(counts.sum())
+    nan = math.nan
+    t = {q: float(sums[:, i].sum()) / n if n else nan for i, q in enumerate(QUANTITIES)}
+    return {
+        f"entropy_{which}": t["entropy_clean"],
+        f"loss_{which}": t["loss_clean"],
+        f"ablate_dentropy_{which}": t["entropy_ablated"] - t["entropy_clean"],
+        f"ablate_dloss_{which}": t["loss_ablated"] - t["loss_clean"],
+        f"ablate_dentropy_direct_{which}": t["entropy_direct"] - t["entropy_clean"],
+        f"ablate_dloss_direct_{which}": t["loss_direct"] - t["loss_clean"],
+        f"direct_effect_share_{which}": _ratio(t["abs_dloss_direct"], t["abs_dloss_ablated"], 1e-12),
+        f"ablate_abs_dentropy_{which}": t["abs_dentropy_ablated"],
+        f"ablate_dentropy_random_{which}": t["entropy_random"] - t["entropy_clean"] if n_random else nan,
+        f"ablate_abs_dentropy_random_{which}": t["abs_dentropy_random"] if n_random else nan,
+        f"n_tokens_{which}": float(n),
+    }
+
+
+def _plot(scan: EntropyNeuronScan, which: str, path: Path) -> None:
+    """Norm vs logit variance scatter; a bare Figure (Agg canvas) leaves pyplot state alone."""
+    from matplotlib.figure import Figure
+
+    norms, lv = scan.norms_.numpy(), scan.logitvar_.clamp_min(1e-30).numpy()
+    cand, sel = scan.candidates_, scan.neurons_
+    fig = Figure(figsize=(5.5, 4.0))
+    ax = fig.subplots()
+    ax.scatter(norms, lv, s=8, c="0.65", label="all neurons")
+    ax.scatter(norms[cand], lv[cand], s=10, c="tab:blue", label=f"norm > q{scan.norm_quantile:g}")
+    ax.scatter(norms[sel], lv[sel], s=28, c="tab:red", marker="x", label="selected")
+    ax.axvline(scan.threshold_, color="0.4", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_xlabel("output-weight norm |w_i|")
+    ax.set_ylabel("logit variance var(w_i/|w_i| . W_U)")
+    ax.set_title(f"{which}: layer {scan.layer_} MLP neurons")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def _check_items(items: Sequence[dict]) -> list[str]:
+    texts = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise KeyError(f"items[{i}] must be a dict with a str 'text' field; got {item!r:.80}")
+        texts.append(item["text"])
+    if not texts:
+        raise ValueError("items must be non-empty; got 0 items")
+    return texts
+
+
+def run(
+    pair: Any,
+    config: ConfidenceConfig,
+    items: Sequence[dict] | None = None,
+    output_dir: Path | None = None,
+    *,
+    limit: int | None = None,
+    reference: Sequence[str] | None = None,
+) -> AnalysisResult:
+    """Entropy neurons of ``pair`` (a ModelPair) on ``items`` (default: the held-out corpus).
+
+    Models are used one after the other (base, then post), so ``one_at_a_time`` pairs
+    never hold both. ``reference`` overrides the texts the neuron means are taken over
+    (default: the corpus' train split, first ``config.n_reference``). Returns metrics named
+    as in issue 8 plus controls, per-item records (entropies and losses clean / ablated /
+    direct / random for base and post, aligned with ``items``) and artifacts.
+    """
+    if not isinstance(config, ConfidenceConfig):
+        raise TypeError(f"config must be a ConfidenceConfig; got {type(config).__name__}")
+    t0 = time.perf_counter()
+    items = list(default_items(config) if items is None else items)
+    if limit is not None:
+        items = items[:limit]
+    texts = _check_items(items)
+    reference = _reference_texts(config) if reference is None else list(reference)
+    scans: dict[str, EntropyNeuronScan] = {}
+    per: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+    extra: dict[str, dict[str, Any]] = {}
+    metrics: dict[str, float] = {}
+    for which in MODELS:
+        model, tokenizer = pair.get(which)
+        scan = EntropyNeuronScan(norm_quantile=config.norm_quantile, n_neurons=config.n_neurons).fit(model)
+        means = neuron_means(
+            model,
+            tokenizer,
+            reference,
+            scan.layer_,
+            max_length=config.max_length,
+            batch_size=config.batch_size,
+        )
+        randoms = [scan.random_control(config.seed + k) for k in range(config.n_random_sets)]
+        per[which] = measure(
+            model,
+            tokenizer,
+            texts,
+            scan.neurons_,
+            means,
+            randoms,
+            scan.layer_,
+            max_length=config.max_length,
+            batch_size=config.batch_size,
+        )
+        metrics.update(_model_metrics(which, *per[which], config.n_random_sets))
+        scans[which] = scan
+        extra[which] = {"means": means, "random_sets": randoms}
+        del model, tokenizer  # let a one_at_a_time pair free this model when it loads the other
+    metrics.update(_pair_metrics(scans, metrics, config))
+    notes = _notes(scans, metrics, config, per)
+    for note in notes:
+        warnings.warn(f"postmech_entropy_neurons: {note}", stacklevel=2)
+    records = _records(per)
+    runtime = time.perf_counter() - t0
+    cfg = {**dataclasses.asdict(config), "notes": notes}
+    artifacts = _write_artifacts(output_dir, scans, extra, metrics, cfg, runtime) if output_dir else {}
+    return AnalysisResult(metrics=metrics, records=records, config=cfg, seed=config.seed, artifacts=artifacts)
+
+
+def _pair_metrics(
+    scans: dict[str, EntropyNeuronScan], m: dict[str, float], config: ConfidenceConfig
+) -> dict[str, float]:
+    from scipy.stats import spearmanr
+
+    sb, sp = set(scans["base"].neurons_), set(scans["post"].neurons_)
+    lb, lp = scans["base"].logitvar_, scans["post"].logitvar_
+    rho = float(spearmanr(lb.numpy(), lp.numpy()).statistic) if lb.shape == lp.shape else math.nan
+    nan = math.nan
+    h_base, h_post = m.get("entropy_base", nan), m.get("entropy_post", nan)
+    gap = h_base - h_post
+    explained = m.get("ablate_dentropy_post", nan) / gap if abs(gap) > config.min_gap else nan
+    return {
+        "entropy_neuron_iou": len(sb & sp) / len(sb | sp) if sb | sp else nan,
+        "logitvar_spearman": rho,
+        "entropy_gap": gap,
+        "entropy_gap_explained": explained,
+    }
+
+
+def _notes(
+    scans: dict[str, EntropyNeuronScan],
+    m: dict[str, float],
+    config: ConfidenceConfig,
+    per: dict[str, tuple[torch.Tensor, torch.Tensor]],
+) -> list[str]:
+    notes = []
+    gap = m.get("entropy_gap", math.nan)
+    if not abs(gap) > config.min_gap:
+        notes.append(
+            f"entropy_gap_explained is NaN: |H_base - H_post| = {abs(gap):.3g} <= min_gap={config.min_gap:g}"
+        )
+    for which, scan in scans.items():
+        if len(scan.neurons_) < config.n_neurons:
+            notes.append(f"{which}: only {len(scan.neurons_)} neurons above the norm quantile (< n_neurons)")
+        if math.isnan(m.get(f"direct_effect_share_{which}", math.nan)):
+            notes.append(f"direct_effect_share_{which} is NaN: ablation changed no token's loss")
+        skipped = int((per[which][1] == 0).sum())
+        if skipped:
+            notes.append(f"{which}: {skipped} items have fewer than 2 tokens and contribute nothing")
+    return notes
+
+
+def _records(per: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> list[dict[str, Any]]:
+    n_items = len(next(iter(per.values()))[1])
+    records: list[dict[str, Any]] = []
+    shown = tuple(q for q in QUANTITIES if not q.startswith("abs_"))  # per-item means, not |deltas|
+    for i in range(n_items):
+        if any(int(counts[i]) == 0 for _, counts in per.values()):
+            records.append({"excluded": "fewer than 2 tokens after tokenization"})
+            continue
+        rec: dict[str, Any] = {}
+        for which, (sums, counts) in per.items():
+            n = int(counts[i])
+            rec[f"n_tokens_{which}"] = n
+            for q in shown:
+                rec[f"{q}_{which}"] = float(sums[i, QUANTITIES.index(q)]) / n
+        records.append(rec)
+    return records
+
+
+def _write_artifacts(
+    out: Path,
+    scans: dict[str, EntropyNeuronScan],
+    extra: dict[str, dict[str, Any]],
+    metrics: dict[str, float],
+    cfg: dict[str, Any],
+    runtime: float,
+) -> dict[str, str]:
+    from safetensors.torch import save_file
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    artifacts: dict[str, str] = {}
+    for which, scan in scans.items():
+        table = {
+            "model": which,
+            "layer": scan.layer_,
+            "norm_quantile": scan.norm_quantile,
+            "norm_threshold": scan.threshold_,
+            "selected": scan.neurons_,
+            "random_sets": extra[which]["random_sets"],
+            "neurons": scan.table(),
+        }
+        p = out / f"entropy_neurons_{which}.json"
+        p.write_text(json.dumps(table, indent=1))
+        artifacts[f"neuron_table_{which}"] = str(p)
+        p = out / f"entropy_neurons_{which}.png"
+        _plot(scan, which, p)
+        artifacts[f"scatter_{which}"] = str(p)
+        p = out / f"neuron_means_{which}.safetensors"
+        save_file(
+            {"means": extra[which]["means"].contiguous()},
+            str(p),
+            metadata={"layer": str(scan.layer_), "what": "mean mlp_neurons activation, corpus train split"},
+        )
+        artifacts[f"neuron_means_{which}"] = str(p)
+    p = out / "entropy_neurons_summary.json"
+    p.write_text(json.dumps({"metrics": metrics, "config": cfg, "runtime_s": runtime}, indent=1, default=str))
+    artifacts["summary"] = str(p)
+    return artifacts

@@ -1,0 +1,185 @@
+"""Statement pairs and few-shot prompts for knowledge patching (METHODS §1).
+
+Why its own module: which statements can be patched into which is a property of the
+tokenizer (same object word, same token length, different subject), decided before any
+model runs; keeping it apart makes the pairing rules testable on their own.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    from postmech_eval.analyses.knowledge.run import KnowledgeConfig
+
+SUFFIX = " This statement is:"
+
+
+@dataclass(frozen=True)
+class StatementPair:
+    """A (true, false) pair of one dataset with its few-shot prompt, ready to patch.
+
+    ``positions``: negative prompt offsets of the last n statement tokens (same for both
+    prompts); ``columns``: the heatmap column of each (n_positions - len .. n_positions-1).
+    """
+
+    pair_id: int
+    dataset: str
+    true_index: int
+    false_index: int
+    true_prompt: str
+    false_prompt: str
+    true_ids: torch.Tensor
+    false_ids: torch.Tensor
+    positions: tuple[int, ...]
+    columns: tuple[int, ...]
+
+    @property
+    def own_start(self) -> int:
+        """Earliest position within-model patching must recompute: the first token where the
+        true and false prompts differ (earlier positions carry identical states, so patching
+        them is a no-op), clamped to ``positions``."""
+        diff = (self.true_ids[0] != self.false_ids[0]).nonzero()
+        first = int(diff[0, 0]) - self.true_ids.shape[1] if len(diff) else self.positions[-1]
+        return min(max(first, self.positions[0]), self.positions[-1])
+
+
+def _statement_span(tokenizer: Any, prompt: str, start: int, end: int) -> tuple[list[int], int]:
+    """Token indices covering characters [start, end) of ``prompt`` and the prompt's length.
+
+    Fast tokenizers give character offsets; slow ones fall back to counting the tokens of
+    the prompt cut after the statement (exact unless a token spans the cut).
+    """
+    if getattr(tokenizer, "is_fast", False):
+        enc = tokenizer(prompt, return_offsets_mapping=True)
+        idx = [i for i, (a, b) in enumerate(enc["offset_mapping"]) if b > a and b > start and a < end]
+        return idx, len(enc["input_ids"])
+    n_prompt = len(tokenizer(prompt)["input_ids"])
+    n_until_end = len(tokenizer(prompt[:end])["input_ids"])
+    n_before = len(tokenizer(prompt[:start])["input_ids"]) if start else 0
+    if not start:  # only special tokens precede the statement
+        n_before = n_until_end - len(tokenizer(prompt[start:end], add_special_tokens=False)["input_ids"])
+    return list(range(n_before, n_until_end)), n_prompt
+
+
+def build_prompt(query: str, shots: Sequence[dict[str, Any]]) -> tuple[str, int]:
+    """METHODS §1 prompt and the character offset where ``query`` starts in it."""
+    lines = [f"{s['statement']}{SUFFIX} {'TRUE' if int(s['label']) else 'FALSE'}" for s in shots]
+    prefix = "\n".join(lines) + ("\n" if lines else "")
+    return prefix + query + SUFFIX, len(prefix)
+
+
+def build_pairs(
+    items: Sequence[dict[str, Any]], tokenizer: Any, config: KnowledgeConfig
+) -> tuple[list[StatementPair], dict[int, str], dict[str, int]]:
+    """Match true/false statements per dataset: same object, same statement token length,
+    different subject; then attach a seeded few-shot prompt shared by both members.
+
+    Returns (pairs, excluded: item index -> reason, surviving pairs per dataset).
+    """
+    excluded: dict[int, str] = {}
+    by_ds: dict[str, list[int]] = {}
+    for i, it in enumerate(items):
+        missing = {"statement", "label", "subject", "object", "dataset"} - set(it)
+        if missing:
+            raise KeyError(
+                f"items[{i}] must have keys statement/label/subject/object/dataset; missing {sorted(missing)}"
+            )
+        by_ds.setdefault(str(it["dataset"]), []).append(i)
+    pairs: list[StatementPair] = []
+    survived: dict[str, int] = {}
+    for ds in sorted(by_ds):
+        rng = random.Random(f"{config.seed}:{ds}")
+        groups: dict[tuple[str, int], dict[int, list[int]]] = {}
+        for i in by_ds[ds]:
+            it = items[i]
+            n_tok = len(tokenizer(it["statement"], add_special_tokens=False)["input_ids"])
+            groups.setdefault((str(it["object"]), n_tok), {0: [], 1: []})[int(it["label"])].append(i)
+        candidates: list[tuple[int, int]] = []
+        for key in sorted(groups):
+            trues, falses = groups[key][1], groups[key][0]
+            rng.shuffle(trues)
+            rng.shuffle(falses)
+            for t in trues:
+                f = next((f for f in falses if items[f]["subject"] != items[t]["subject"]), None)
+                if f is not None:
+                    falses.remove(f)
+                    candidates.append((t, f))
+        rng.shuffle(candidates)
+        for t, f in candidates[config.max_pairs_per_dataset :]:
+            excluded[t] = excluded[f] = "pair_cap"
+        kept = 0
+        pool = _fewshot_pool(ds, items, by_ds[ds], config)
+        for t, f in candidates[: config.max_pairs_per_dataset]:
+            pair = _make_pair(len(pairs), ds, t, f, items, pool, tokenizer, config, rng)
+            if isinstance(pair, str):
+                excluded[t] = excluded[f] = pair
+            else:
+                pairs.append(pair)
+                kept += 1
+        survived[ds] = kept
+        for i in by_ds[ds]:
+            excluded.setdefault(i, "no_partner")
+    for p in pairs:
+        excluded.pop(p.true_index, None)
+        excluded.pop(p.false_index, None)
+    return pairs, excluded, survived
+
+
+def _fewshot_pool(
+    ds: str, items: Sequence[dict[str, Any]], idx: list[int], config: KnowledgeConfig
+) -> list[dict]:
+    """Demonstrations come from the bundled dataset's few-shot split (never the test items
+    themselves); datasets that are not bundled draw them from the items of that dataset."""
+    from postmech_eval.data import STATEMENT_DATASETS, load_statements
+
+    if ds in STATEMENT_DATASETS:
+        return [asdict(s) for s in load_statements(ds, config.fewshot_split)]
+    return [items[i] for i in idx]
+
+
+def _make_pair(
+    pair_id: int,
+    ds: str,
+    t: int,
+    f: int,
+    items: Sequence[dict],
+    pool: list[dict],
+    tokenizer: Any,
+    config: KnowledgeConfig,
+    rng: random.Random,
+) -> StatementPair | str:
+    avoid = {items[t]["statement"], items[f]["statement"], items[t]["subject"], items[f]["subject"]}
+    ok = [s for s in pool if s["statement"] not in avoid and s["subject"] not in avoid]
+    k = config.shots_per_label
+    trues, falses = [s for s in ok if int(s["label"])], [s for s in ok if not int(s["label"])]
+    if len(trues) < k or len(falses) < k:
+        return "too_few_fewshot_examples"
+    shots = rng.sample(trues, k) + rng.sample(falses, k)
+    rng.shuffle(shots)
+    spans = []
+    for i in (t, f):
+        prompt, start = build_prompt(items[i]["statement"], shots)
+        idx, length = _statement_span(tokenizer, prompt, start, start + len(items[i]["statement"]))
+        spans.append((prompt, [j - length for j in idx], length))
+    (tp, tpos, tlen), (fp, fpos, flen) = spans
+    if tlen != flen or tpos != fpos:
+        return "prompt_token_mismatch"
+    positions = tuple(tpos[-config.n_positions :])
+    columns = tuple(range(config.n_positions - len(positions), config.n_positions))
+    ids = [torch.tensor(tokenizer(p)["input_ids"]).unsqueeze(0) for p in (tp, fp)]
+    return StatementPair(pair_id, ds, t, f, tp, fp, ids[0], ids[1], positions, columns)
+
+
+def label_token_ids(tokenizer: Any) -> tuple[int, int]:
+    """First token of " TRUE" and of " FALSE"; they must differ."""
+    t = tokenizer(" TRUE", add_special_tokens=False)["input_ids"]
+    f = tokenizer(" FALSE", add_special_tokens=False)["input_ids"]
+    if not t or not f or t[0] == f[0]:
+        raise ValueError(f"tokenizer must give ' TRUE' and ' FALSE' different first tokens; got {t} and {f}")
+    return t[0], f[0]

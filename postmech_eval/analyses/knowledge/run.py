@@ -1,0 +1,245 @@
+"""Knowledge storage location: causal patching heatmaps of a (base, post) pair (METHODS §1).
+
+Why: if post-training moved where a model stores a fact, patching the true statement's
+residual stream into the false statement's run would recover the truth judgement at
+different (layer, token) cells in B and P. We build (true, false) statement pairs that
+share the object word and token length and differ in the subject, patch every
+(layer, last-n statement token) cell within each model and across models, and compare
+the normalised heatmaps. The patching engine is ``postmech_eval.engine.patching`` (exact,
+resumes mid-stack); this module owns data, prompts, normalisation and metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from postmech_eval.engine import patching
+from postmech_eval.analyses import AnalysisResult
+from postmech_eval.analyses.knowledge import report
+from postmech_eval.analyses.knowledge.pairs import (
+    SUFFIX,
+    StatementPair,
+    build_pairs,
+    build_prompt,
+    label_token_ids,
+)
+from postmech_eval.engine.arch import get_adapter
+from postmech_eval.config import from_kwargs
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATASETS: tuple[str, ...] = (
+    "cities",
+    "neg_cities",
+    "larger_than",
+    "smaller_than",
+    "sp_en_trans",
+    "neg_sp_en_trans",
+    "facts",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KnowledgeConfig:
+    """Knobs of the patching analysis; defaults follow METHODS §1.
+
+    ``n_positions``: heatmap columns = the last n tokens of the *statement* inside the
+    prompt (column -1 = the statement's final token, just before " This statement is:").
+    Shorter statements leave their leading columns empty (NaN, skipped in means); a column
+    that fewer than ``min_coverage`` of the pairs reach is left out of the heatmaps (null).
+    ``max_pairs_per_dataset`` keeps the run within minutes; pairs are a seeded sample.
+    ``correct_only``: also drop pairs a model judges the wrong way round (LD_true < LD_false);
+    METHODS only drops |LD_true - LD_false| < ``min_gap``, so this is off by default.
+    """
+
+    datasets: tuple[str, ...] = DEFAULT_DATASETS
+    split: Literal["train", "test", "all"] = "test"
+    fewshot_split: Literal["train", "test", "all"] = "train"
+    max_pairs_per_dataset: int = 20
+    n_positions: int = 10
+    shots_per_label: int = 2
+    min_gap: float = 1e-3
+    correct_only: bool = False
+    min_coverage: float = 0.5
+    top_fraction: float = 0.1
+    cross_model: bool = True
+    attribution: bool = True
+    max_rows: int = 256
+    figures: bool = True
+    progress: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "max_pairs_per_dataset": self.max_pairs_per_dataset >= 1,
+            "n_positions": self.n_positions >= 1,
+            "shots_per_label": self.shots_per_label >= 0,
+            "min_gap": self.min_gap > 0,
+            "top_fraction": 0 < self.top_fraction <= 1,
+            "min_coverage": 0 <= self.min_coverage <= 1,
+            "max_rows": self.max_rows >= 1,
+            "datasets": len(self.datasets) >= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(
+                    f"The {name!r} parameter of KnowledgeConfig is out of range. Got {getattr(self, name)!r}."
+                )
+
+    @classmethod
+    def from_kwargs(cls, kwargs: dict[str, Any] | None) -> KnowledgeConfig:
+        return from_kwargs(cls, kwargs)
+
+
+def default_items(config: KnowledgeConfig) -> list[dict[str, Any]]:
+    """The task's documents: every statement of the configured datasets and split."""
+    from postmech_eval.data import load_statements
+
+    return [asdict(s) for name in config.datasets for s in load_statements(name, config.split)]
+
+
+class _ModelRun:
+    """Per-model results over the pairs: LDs, own and cross patched LDs, donor values."""
+
+    def __init__(self) -> None:
+        self.ld: dict[int, tuple[float, float]] = {}
+        self.donor: dict[int, torch.Tensor] = {}
+        self.own: dict[int, torch.Tensor] = {}
+        self.attr: dict[int, torch.Tensor] = {}
+        self.cross: dict[int, torch.Tensor] = {}
+
+
+def _progress(pairs: list[StatementPair], config: KnowledgeConfig, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(pairs, desc=desc, disable=not config.progress or not pairs, leave=False)
+
+
+def _own_pass(
+    model: Any,
+    pairs: list[StatementPair],
+    readout: Any,
+    config: KnowledgeConfig,
+    donor: _ModelRun | None,
+    skip: set[int],
+    which: str,
+) -> _ModelRun:
+    run = _ModelRun()
+    for p in _progress(pairs, config, f"knowledge patching ({which})"):
+        # cross-model cells need every position recomputed; within-model ones only from
+        # the first token where the prompts differ
+        start = p.positions[0] if donor is not None else p.own_start
+        tt = patching.trace(model, p.true_ids, keep_kv=True)
+        tf = patching.trace(model, p.false_ids, start=start, prefix=tt)  # shares the few-shot prefix
+        ld_t, ld_f = (float(readout(x.logits_last.unsqueeze(0))[0]) for x in (tt, tf))
+        run.ld[p.pair_id] = (ld_t, ld_f)
+        run.donor[p.pair_id] = tt.values(p.positions).cpu()
+        if report.exclusion([ld_t - ld_f], config) or p.pair_id in skip:
+            continue
+        run.own[p.pair_id] = patching.patch_cells(
+            model, tf, tt.values(p.positions), p.positions, readout, max_rows=config.max_rows
+        )
+        if config.attribution:
+            run.attr[p.pair_id] = patching.attribution_cells(
+                model, p.false_ids, tt.values(p.positions), p.positions, readout
+            )
+        if donor is not None and p.pair_id in donor.donor:
+            run.cross[p.pair_id] = patching.patch_cells(
+                model, tf, donor.donor[p.pair_id], p.positions, readout, max_rows=config.max_rows
+            )
+    return run
+
+
+def _cross_pass(
+    model: Any,
+    pairs: list[StatementPair],
+    readout: Any,
+    config: KnowledgeConfig,
+    receiver: _ModelRun,
+    donor: _ModelRun,
+    use: set[int],
+) -> None:
+    for p in _progress(pairs, config, "knowledge patching (post -> base)"):
+        if p.pair_id in use:
+            tf = patching.trace(model, p.false_ids, start=p.positions[0])
+            receiver.cross[p.pair_id] = patching.patch_cells(
+                model, tf, donor.donor[p.pair_id], p.positions, readout, max_rows=config.max_rows
+            )
+
+
+def run(
+    pair: Any,
+    config: KnowledgeConfig | None = None,
+    items: Sequence[dict[str, Any]] | None = None,
+    output_dir: Path | None = None,
+) -> AnalysisResult:
+    """Within- and cross-model patching heatmaps of ``pair`` and their comparison metrics."""
+    config = config or KnowledgeConfig()
+    items = list(default_items(config) if items is None else items)
+    torch.manual_seed(config.seed)
+    model_b, tok_b = pair.get("base")
+    readout_ids = label_token_ids(tok_b)
+    t_id, f_id = readout_ids
+
+    def readout(logits: torch.Tensor) -> torch.Tensor:
+        return logits[:, t_id] - logits[:, f_id]
+
+    pairs, excluded, survived = build_pairs(items, tok_b, config)
+    n_layers = get_adapter(model_b).n_layers
+    base = _own_pass(model_b, pairs, readout, config, None, set(), "base")
+    model_p, tok_p = pair.get("post")
+    _check_same_tokens(tok_p, pairs, readout_ids)
+    skip = {pid for pid, (a, b) in base.ld.items() if report.exclusion([a - b], config)}
+    post = _own_pass(model_p, pairs, readout, config, base if config.cross_model else None, skip, "post")
+    use = [p for p in pairs if p.pair_id in base.own and p.pair_id in post.own]
+    if config.cross_model and use:
+        model_b, _ = pair.get("base")
+        _cross_pass(model_b, use, readout, config, base, post, {p.pair_id for p in use})
+    result = report.summarise(pairs, use, base, post, n_layers, config)
+    records = report.records(items, pairs, excluded, base, post, config)
+    result_metrics = {**result["metrics"], "pairs_excluded": float(len(pairs) - len(use))}
+    artifacts: dict[str, str] = {}
+    if output_dir is not None:
+        artifacts = report.write(Path(output_dir), result, survived, config)
+    if not use:
+        log.warning("knowledge patching: no pair survived (built %d); metrics are NaN", len(pairs))
+    return AnalysisResult(
+        metrics=result_metrics,
+        records=records,
+        config={
+            **asdict(config),
+            "pairs_per_dataset": survived,
+            "peaks": result["peaks"],
+            "label_token_ids": list(readout_ids),
+        },
+        seed=config.seed,
+        artifacts=artifacts,
+    )
+
+
+def _check_same_tokens(tokenizer: Any, pairs: list[StatementPair], ids: tuple[int, int]) -> None:
+    """Cross-model patching needs both models to see the very same tokens."""
+    if label_token_ids(tokenizer) != ids:
+        raise ValueError("base and post tokenizers give different ' TRUE'/' FALSE' token ids")
+    for p in pairs[:3]:
+        if tokenizer(p.true_prompt)["input_ids"] != p.true_ids[0].tolist():
+            raise ValueError(f"base and post tokenizers tokenize pair {p.pair_id}'s prompt differently")
+
+
+__all__ = [
+    "KnowledgeConfig",
+    "StatementPair",
+    "build_pairs",
+    "build_prompt",
+    "default_items",
+    "run",
+    "label_token_ids",
+    "SUFFIX",
+    "DEFAULT_DATASETS",
+]

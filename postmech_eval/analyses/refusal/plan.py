@@ -1,0 +1,251 @@
+"""Input checks, data splits and per-model site resolution for the refusal analysis.
+
+Why a separate module: everything here must finish — and fail, if the inputs are bad —
+before a single completion is generated (DESIGN: fail early). ``preflight`` reads only
+configs and tokenizers; ``resolve_site`` is the first step that runs a model.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from postmech_eval.estimators.refusal_direction import (
+    RefusalDirection,
+    SearchResult,
+    check_layer,
+    fit_grid,
+    post_instruction_length,
+    refusal_token_ids,
+    search_site,
+)
+
+KINDS: tuple[str, ...] = ("harmful", "harmless")
+WHICH: tuple[str, ...] = ("base", "post")
+#: Fraction of depth of METHODS §4's default layer (floor(0.35 L); 11 for L = 32).
+DEFAULT_LAYER_FRACTION = 0.35
+#: Refusal sites of the bundled organisms (name -> (layer, position)), used as their
+#: ``layer="default"``. Chosen by a generation sweep on the shipped weights (layers 1..6 x
+#: positions -1/-3, refusal rates of 32-token greedy completions; tests/test_refusal.py,
+#: slow, re-runs it): at layer 5, position -1, ablating sft's own direction takes harmful
+#: refusal 0.82 -> 0.05 and adding it takes harmless 0.08 -> 0.53, the largest sum. ``auto``'s
+#: cheaper first-token log-odds proxy ranks layer 6 first, where addition works (0.89) but
+#: ablation does not (0.80); METHODS' floor(0.35 L) = 2 ablates (0.15) but barely adds (0.13).
+ORGANISM_SITES: dict[str, tuple[int, int]] = {"base": (5, -1), "sft": (5, -1)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What preflight settled for one model before any weights run."""
+
+    n_layers: int
+    template: str
+    layer: int | None  # None = auto search
+    position: int
+    layer_source: str
+
+
+@dataclass
+class ModelSite:
+    """One model's fitted direction and where it came from."""
+
+    layer: int
+    position: int
+    direction: RefusalDirection
+    per_layer: torch.Tensor  # [L + 1, d]: directions at every layer at ``position`` (0 = none there)
+    layer_source: str
+    hookpoint: str | None
+    search: SearchResult | None = None
+
+    def summary(self, alpha: float | None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "layer": self.layer,
+            "position": self.position,
+            "layer_source": self.layer_source,
+            "alpha": float(alpha) if alpha is not None else self.direction.alpha_,
+            "hookpoint": self.hookpoint,
+            "n_fit": [self.direction.n_harmful_, self.direction.n_harmless_],
+        }
+        if self.search is not None:
+            out["auto"] = {"criterion": self.search.criterion, "baseline": self.search.baseline,
+                           "scores": self.search.scores}  # fmt: skip
+        return out
+
+
+def check_items(items: Sequence[dict[str, Any]]) -> None:
+    """Each item needs a non-empty 'instruction' and kind 'harmful' or 'harmless'."""
+    if not items:
+        raise ValueError("The 'items' parameter must hold at least one instruction. Got an empty list.")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise TypeError(
+                f"items[{i}] must be a dict with 'instruction' and 'kind'. Got {type(item).__name__}."
+            )
+        text = item.get("instruction")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(
+                f"items[{i}]: field 'instruction' must be a non-empty string. Got {text!r} instead."
+            )
+        if item.get("kind") not in KINDS:
+            raise ValueError(
+                f"items[{i}]: field 'kind' must be one of {list(KINDS)}. Got {item.get('kind')!r}."
+            )
+
+
+def train_sets(config: Any, kind: str) -> tuple[list[Any], list[Any]]:
+    """(train, test) instructions of ``kind``: the file's own split, else a seeded split.
+
+    Bundled files carry a fixed 80/20 split; a user file (``harmful_path``/``harmless_path``)
+    without 'split' fields is split with ``config.seed`` and ``config.test_fraction``.
+    Empty or malformed files raise (naming file and line) from the data loader.
+    """
+    from postmech_eval.data import load_instructions
+
+    path = getattr(config, f"{kind}_path")
+    rows = load_instructions(kind, "all", path=Path(path) if path else None)
+    if all(r.split in ("train", "test") for r in rows):
+        train = [r for r in rows if r.split == "train"]
+        test = [r for r in rows if r.split == "test"]
+    else:
+        order = list(range(len(rows)))
+        random.Random(f"{config.seed}:{kind}:split").shuffle(order)
+        n_test = max(1, round(config.test_fraction * len(rows))) if len(rows) > 1 else 0
+        test = [rows[i] for i in sorted(order[:n_test])]
+        train = [rows[i] for i in sorted(order[n_test:])]
+    if not train:
+        raise ValueError(
+            f"No training instructions of kind {kind!r} (file {path or 'bundled'}); need at least one."
+        )
+    return train, test
+
+
+def format_prompts(tokenizer: Any, instructions: Sequence[str], template: str) -> list[str]:
+    """Base template "User: {instruction}\\nAssistant:" or the model's chat template ("chat")."""
+    from postmech_eval.models.pair import format_prompt
+
+    if template == "chat":
+        return [format_prompt(tokenizer, text, use_chat_template=True) for text in instructions]
+    return [template.replace("{instruction}", text) for text in instructions]
+
+
+def _organism_name(pair: Any, which: str) -> str | None:
+    spec = pair.spec(which)
+    if spec.startswith("organism:"):
+        return spec.split(":", 1)[1]
+    try:
+        from postmech_eval.organisms import ORGANISMS, organism_path
+    except ImportError:
+        return None
+    here = Path(spec).expanduser()
+    if not here.exists():
+        return None
+    for name in ORGANISMS:
+        try:
+            if here.resolve() == Path(organism_path(name)).resolve():
+                return name
+        except (FileNotFoundError, KeyError):
+            continue
+    return None
+
+
+def _tokenizer(pair: Any, which: str) -> Any:
+    if pair.is_loaded(which):
+        return pair._loaded[which][1]
+    return pair._tokenizer(which)
+
+
+def preflight(pair: Any, config: Any) -> dict[str, Plan]:
+    """Resolve layer and template per model from configs and tokenizers only; raise on bad inputs."""
+    plans: dict[str, Plan] = {}
+    for which in WHICH:
+        n_layers = int(pair.config(which).num_hidden_layers)
+        layer_spec, position, source = config.layer, config.position, "config"
+        if layer_spec == "default":
+            organism = _organism_name(pair, which)
+            if organism in ORGANISM_SITES:
+                (layer_spec, position), source = (
+                    ORGANISM_SITES[organism],
+                    f"organism default ({organism}; auto pick)",
+                )
+            else:
+                layer_spec, source = DEFAULT_LAYER_FRACTION, "METHODS default floor(0.35 L)"
+        if layer_spec == "auto":
+            layer, source = None, "auto"
+        elif isinstance(layer_spec, float):
+            layer = check_layer(math.floor(layer_spec * n_layers), n_layers)
+        else:
+            layer = check_layer(layer_spec, n_layers)
+        template = config.base_template if which == "base" else config.post_template
+        if template == "chat" and not getattr(_tokenizer(pair, which), "chat_template", None):
+            other = "base_template" if which == "base" else "post_template"
+            raise ValueError(
+                f"The {which} model {pair.spec(which)!r} has no chat template, but {other}='chat' asks for it "
+                f"(METHODS §4 prompts post-trained models with their own template). Give it a chat template, "
+                f"or pass {other}='User: {{instruction}}\\nAssistant:' to use a plain template."
+            )
+        plans[which] = Plan(
+            n_layers=n_layers, template=template, layer=layer, position=position, layer_source=source
+        )
+    return plans
+
+
+def resolve_site(loaded: tuple[Any, Any], plan: Plan, train: dict[str, list[Any]], config: Any) -> ModelSite:
+    """Fit the model's directions at every layer and take the planned (or searched) site."""
+    from postmech_eval.analyses.refusal.steering_export import steering_hookpoint
+
+    model, tok = loaded
+    prompts = {k: format_prompts(tok, [r.instruction for r in train[k]], plan.template) for k in KINDS}
+    for k in KINDS:
+        random.Random(f"{config.seed}:{k}:fit").shuffle(prompts[k])
+    auto = plan.layer is None
+    # The validation prompts are held out in every mode, so a fixed site equal to auto's pick
+    # fits exactly auto's direction (the organism default reproduces layer=auto's numbers).
+    n_val = config.auto_n_val
+    if not auto and any(len(prompts[k]) <= n_val for k in KINDS):
+        n_val = 0
+    if auto and any(len(prompts[k]) <= n_val for k in KINDS):
+        sizes = {k: len(prompts[k]) for k in KINDS}
+        raise ValueError(
+            f"The 'auto_n_val' parameter ({n_val}) must leave training prompts to fit; got {sizes}."
+        )
+    fit = {k: prompts[k][n_val : n_val + config.n_train] for k in KINDS}
+    if auto:
+        depth = post_instruction_length(tok, fit["harmful"] + fit["harmless"])
+        positions = tuple(range(-1, -max(1, min(config.auto_positions, depth)) - 1, -1))
+    else:
+        positions = (plan.position,)
+    kw = {"batch_size": config.batch_size}
+    grid = fit_grid(model, tok, fit["harmful"], fit["harmless"], positions, progress=config.progress, **kw)
+    search = None
+    if auto:
+        ids = refusal_token_ids(tok, config.score_phrases)
+        val = {k: prompts[k][:n_val] for k in KINDS}
+        search = search_site(
+            model, tok, grid, val["harmful"], val["harmless"], ids, config.auto_criterion, **kw
+        )
+        layer, position = search.layer, search.position
+    else:
+        layer, position = int(plan.layer), plan.position  # type: ignore[arg-type]
+    if (layer, position) not in grid:
+        raise ValueError(
+            f"No refusal direction at layer {layer}, position {position}: harmful and harmless prompts have "
+            "the same mean activation there (e.g. layer 0 reads a template token's embedding). Choose a "
+            "later 'layer' or layer='auto'."
+        )
+    d_model = grid[(layer, position)].direction_.shape[0]
+    zero = torch.zeros(d_model)
+    per_layer = torch.stack(
+        [grid[(i, position)].direction_ if (i, position) in grid else zero for i in range(plan.n_layers + 1)]
+    )
+    try:
+        hookpoint: str | None = steering_hookpoint(model, layer)
+    except ValueError:
+        hookpoint = None
+    return ModelSite(layer=layer, position=position, direction=grid[(layer, position)], per_layer=per_layer,
+                     layer_source=plan.layer_source, hookpoint=hookpoint, search=search)  # fmt: skip

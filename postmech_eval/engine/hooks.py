@@ -1,0 +1,347 @@
+"""Intervention primitives on plain PyTorch hooks, as context managers.
+
+Why: the analyses read and write the residual stream and MLP neurons at named
+sites of HF models, in plain forwards and in KV-cache generation, with
+batches left-padded. Hooks live only inside ``with`` blocks and are removed in
+``finally``; nothing in the model is swapped out.
+
+Positions (``Positions``): ``"all"`` (prompt and generated tokens),
+``"generated"`` (decode steps only) or negative ints counted from the end of
+the prompt (``-1`` = last prompt token; prefill only). How they map to columns
+of each forward is documented in :mod:`postmech_eval.engine.hookset`.
+
+Hooks on one site run in registration order, so a :func:`capture` opened
+inside :func:`intervene` sees the edited values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from postmech_eval.engine.hookset import Positions, _HookSet, check_positions, last, prompt_length
+from postmech_eval.engine.arch import parse_site
+
+__all__ = [
+    "Positions",
+    "ActivationCache",
+    "AddVector",
+    "AblateDirection",
+    "Patch",
+    "AblateNeurons",
+    "Intervention",
+    "capture",
+    "add_vector",
+    "ablate_direction",
+    "patch",
+    "ablate_neurons",
+    "intervene",
+    "prompt_length",
+    "check_positions",
+    "last",
+]
+
+
+# --------------------------------------------------------------------------- capture
+@dataclass
+class ActivationCache:
+    """Captured activations: ``cache[site] -> [batch, n_positions, d]`` float32 CPU.
+
+    Forwards of one generation (KV-cache decode steps) are concatenated along
+    positions; separate fresh forwards ("runs") are concatenated along batch.
+    """
+
+    runs_: dict[str, list[list[torch.Tensor]]] = field(default_factory=dict)
+
+    def _append(self, site: str, x: torch.Tensor, new_run: bool) -> None:
+        runs = self.runs_.setdefault(site, [])
+        if new_run or not runs:
+            runs.append([])
+        runs[-1].append(x)
+
+    def _finalize(self) -> None:
+        for runs in self.runs_.values():
+            for chunks in runs:
+                chunks[:] = [c.to("cpu", torch.float32) for c in chunks]
+
+    def runs(self, site: str) -> list[torch.Tensor]:
+        """One tensor [batch, n_pos, d] per fresh forward (prefill) with its decode steps."""
+        if site not in self.runs_:
+            raise KeyError(f"site {site!r} was not captured; captured: {sorted(self.runs_)}")
+        return [torch.cat(c, dim=1) for c in self.runs_[site]]
+
+    def __getitem__(self, site: str) -> torch.Tensor:
+        runs = self.runs(site)
+        if len({r.shape[1] for r in runs}) > 1:
+            raise ValueError(
+                f"site {site!r}: runs have different numbers of positions "
+                f"{[r.shape[1] for r in runs]}; use cache.runs(site) or capture per batch"
+            )
+        return runs[0] if len(runs) == 1 else torch.cat(runs, dim=0)
+
+    def __contains__(self, site: object) -> bool:
+        return site in self.runs_
+
+    def keys(self) -> list[str]:
+        return list(self.runs_)
+
+    def items(self) -> list[tuple[str, torch.Tensor]]:
+        return [(k, self[k]) for k in self.runs_]
+
+    def to_dict(self) -> dict[str, torch.Tensor]:
+        return dict(self.items())
+
+
+def _capture_into(hs: _HookSet, cache: ActivationCache, site: str, positions: Positions) -> None:
+    def fn(x: torch.Tensor) -> None:
+        cols = hs.columns(positions)
+        sel = x.detach()[:, cols]
+        if sel.shape[1] or hs.new_run:
+            cache._append(site, sel.clone() if isinstance(cols, slice) else sel, hs.new_run)
+        return None
+
+    hs.add(site, fn)
+
+
+@contextlib.contextmanager
+def capture(
+    model: nn.Module, sites: Sequence[str], positions: Positions = "all"
+) -> Iterator[ActivationCache]:
+    """Record activations at ``sites`` for every forward inside the block."""
+    if isinstance(sites, str):
+        sites = [sites]
+    positions = check_positions(positions)
+    cache = ActivationCache()
+    hs = _HookSet(model)
+    try:
+        for site in sites:
+            parse_site(site, hs.adapter.n_layers)
+            _capture_into(hs, cache, site, positions)
+        yield cache
+    finally:
+        hs.close()
+        cache._finalize()
+
+
+# --------------------------------------------------------------------------- interventions
+@dataclass(frozen=True, kw_only=True, eq=False)
+class AddVector:
+    """x <- x + coeff * vector at ``site`` and ``positions``."""
+
+    site: str
+    vector: torch.Tensor
+    coeff: float = 1.0
+    positions: Positions = "all"
+
+    def __post_init__(self) -> None:
+        parse_site(self.site)
+        object.__setattr__(self, "positions", check_positions(self.positions))
+        if not isinstance(self.vector, torch.Tensor) or self.vector.dim() != 1:
+            raise ValueError(f"vector must be a 1-D tensor [d]; got {_shape(self.vector)}")
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class AblateDirection:
+    """x <- x - (x.r) r (r = direction / |direction|) at ``sites`` and ``positions``.
+
+    ``sites="all"`` = every layer's resid_pre, attn_out and mlp_out (METHODS §4).
+    """
+
+    direction: torch.Tensor
+    sites: Literal["all"] | Sequence[str] = "all"
+    positions: Positions = "all"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.direction, torch.Tensor) or self.direction.dim() != 1:
+            raise ValueError(f"direction must be a 1-D tensor [d]; got {_shape(self.direction)}")
+        if float(self.direction.norm()) == 0.0:
+            raise ValueError("direction must be non-zero; got a zero vector")
+        if self.sites != "all":
+            if isinstance(self.sites, str):
+                object.__setattr__(self, "sites", (self.sites,))
+            for s in self.sites:
+                parse_site(s)
+        object.__setattr__(self, "positions", check_positions(self.positions))
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Patch:
+    """Replace the activation at ``site`` and ``positions`` by ``values``.
+
+    values: [batch, n_positions, d] (batch 1 broadcasts), one slice per position.
+    """
+
+    site: str
+    values: torch.Tensor
+    positions: Positions
+
+    def __post_init__(self) -> None:
+        parse_site(self.site)
+        object.__setattr__(self, "positions", check_positions(self.positions))
+        if not isinstance(self.values, torch.Tensor) or self.values.dim() != 3:
+            raise ValueError(f"values must be a tensor [batch, n_pos, d]; got {_shape(self.values)}")
+        if not isinstance(self.positions, str) and self.values.shape[1] != len(self.positions):
+            raise ValueError(
+                f"values must have one slice per position: {len(self.positions)} positions "
+                f"{list(self.positions)}; got values.shape[1]={self.values.shape[1]}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class AblateNeurons:
+    """Set MLP neurons (input of the down projection) of ``layer`` to 0 or their means.
+
+    means: [len(neurons)] or [d_mlp] (then indexed by ``neurons``); required for "mean".
+    """
+
+    layer: int
+    neurons: Sequence[int]
+    mode: Literal["zero", "mean"] = "zero"
+    means: torch.Tensor | None = None
+    positions: Positions = "all"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("zero", "mean"):
+            raise ValueError(f"mode must be 'zero' or 'mean'; got {self.mode!r}")
+        if self.mode == "mean" and self.means is None:
+            raise ValueError("means must be given when mode='mean'; got None")
+        object.__setattr__(self, "neurons", tuple(int(n) for n in self.neurons))
+        object.__setattr__(self, "positions", check_positions(self.positions))
+
+
+Intervention = AddVector | AblateDirection | Patch | AblateNeurons
+
+
+def _shape(x: Any) -> str:
+    return f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+
+
+def _check_dim(name: str, vec: torch.Tensor, want: int, site: str) -> None:
+    if vec.shape[-1] != want:
+        raise ValueError(f"{name} for site {site!r} must have size {want}; got {vec.shape[-1]}")
+
+
+def _register(hs: _HookSet, iv: Intervention) -> None:
+    ad = hs.adapter
+    if isinstance(iv, AddVector):
+        parse_site(iv.site, ad.n_layers)
+        _check_dim("vector", iv.vector, ad.site_dim(iv.site), iv.site)
+        v = iv.vector.detach() * iv.coeff
+        hs.edit(iv.site, iv.positions, lambda x, c: x + v.to(x.device, x.dtype))
+    elif isinstance(iv, AblateDirection):
+        sites = iv.sites
+        if sites == "all":
+            sites = ad.sites(("resid_pre", "attn_out", "mlp_out"))
+        r = iv.direction.detach().double()
+        r = r / r.norm()
+        for s in sites:
+            parse_site(s, ad.n_layers)
+            _check_dim("direction", r, ad.site_dim(s), s)
+
+            def ablate(x: torch.Tensor, c: Any, r: torch.Tensor = r) -> torch.Tensor:
+                rr = r.to(x.device, x.dtype)
+                return x - (x @ rr).unsqueeze(-1) * rr
+
+            hs.edit(s, iv.positions, ablate)
+    elif isinstance(iv, Patch):
+        parse_site(iv.site, ad.n_layers)
+        _check_dim("values", iv.values, ad.site_dim(iv.site), iv.site)
+        vals = iv.values.detach()
+
+        def put(x: torch.Tensor, c: Any) -> torch.Tensor:
+            if vals.shape[0] not in (1, x.shape[0]) or vals.shape[1] != x.shape[1]:
+                raise ValueError(
+                    f"Patch values for {iv.site!r} have shape {tuple(vals.shape)}; the forward "
+                    f"selects [batch={x.shape[0]}, n_pos={x.shape[1]}] (batch 1 broadcasts)"
+                )
+            return vals.to(x.device, x.dtype).expand(x.shape[0], -1, -1)
+
+        hs.edit(iv.site, iv.positions, put)
+    elif isinstance(iv, AblateNeurons):
+        site = f"blocks.{iv.layer}.mlp_neurons"
+        parse_site(site, ad.n_layers)
+        idx = torch.tensor(iv.neurons, dtype=torch.long)
+        if idx.numel() and (idx.min() < 0 or idx.max() >= ad.d_mlp):
+            raise ValueError(f"neurons must be in [0, {ad.d_mlp - 1}]; got {list(iv.neurons)}")
+        if iv.mode == "mean":
+            m = iv.means.detach().reshape(-1)  # type: ignore[union-attr]
+            if m.numel() == ad.d_mlp and m.numel() != idx.numel():
+                m = m[idx]
+            if m.numel() != idx.numel():
+                raise ValueError(
+                    f"means must have len(neurons)={idx.numel()} or d_mlp={ad.d_mlp} entries; got {m.numel()}"
+                )
+        else:
+            m = torch.zeros(idx.numel())
+
+        def set_neurons(x: torch.Tensor, c: Any) -> torch.Tensor:
+            x = x.clone()
+            x[..., idx.to(x.device)] = m.to(x.device, x.dtype)
+            return x
+
+        hs.edit(site, iv.positions, set_neurons)
+    else:
+        raise TypeError(
+            f"interventions must be AddVector, AblateDirection, Patch or AblateNeurons; "
+            f"got {type(iv).__name__}"
+        )
+
+
+@contextlib.contextmanager
+def intervene(model: nn.Module, interventions: Sequence[Intervention]) -> Iterator[None]:
+    """Apply several interventions at once (registered in order) inside the block."""
+    hs = _HookSet(model)
+    try:
+        for iv in interventions:
+            _register(hs, iv)
+        yield
+    finally:
+        hs.close()
+
+
+def add_vector(
+    model: nn.Module,
+    site: str,
+    vector: torch.Tensor,
+    coeff: float = 1.0,
+    positions: Positions = "all",
+) -> contextlib.AbstractContextManager[None]:
+    """Context manager: x <- x + coeff * vector at ``site``."""
+    return intervene(model, [AddVector(site=site, vector=vector, coeff=coeff, positions=positions)])
+
+
+def ablate_direction(
+    model: nn.Module,
+    direction: torch.Tensor,
+    sites: Literal["all"] | Sequence[str] = "all",
+    positions: Positions = "all",
+) -> contextlib.AbstractContextManager[None]:
+    """Context manager: project ``direction`` out at ``sites`` (default METHODS §4 set)."""
+    return intervene(model, [AblateDirection(direction=direction, sites=sites, positions=positions)])
+
+
+def patch(
+    model: nn.Module, site: str, values: torch.Tensor, positions: Positions
+) -> contextlib.AbstractContextManager[None]:
+    """Context manager: replace ``site`` at ``positions`` by cached ``values``."""
+    return intervene(model, [Patch(site=site, values=values, positions=positions)])
+
+
+def ablate_neurons(
+    model: nn.Module,
+    layer: int,
+    neurons: Sequence[int],
+    mode: Literal["zero", "mean"] = "zero",
+    means: torch.Tensor | None = None,
+    positions: Positions = "all",
+) -> contextlib.AbstractContextManager[None]:
+    """Context manager: zero- or mean-ablate MLP neurons of ``layer``."""
+    return intervene(
+        model,
+        [AblateNeurons(layer=layer, neurons=neurons, mode=mode, means=means, positions=positions)],
+    )

@@ -1,0 +1,248 @@
+"""Exact activation patching that resumes mid-stack instead of re-running it.
+
+Why: naive patching runs one full forward per (layer, position) cell, so a heatmap over
+L layers and n positions costs L*n forwards, each repeating the layers below the patch
+and the tokens before it. Here every cell is still computed exactly, but
+- patched runs resume at layer l + 1 from the receiving run's recorded stream
+  (``postmech_eval.engine.resume``), for all cells in one growing batch: rows patched at layer l
+  join just before layer l + 1, so the heatmap costs L layer calls, not L*n forwards;
+- only columns from the receiver's ``start`` on are recomputed, earlier ones come from
+  its KV cache (a patch cannot reach earlier tokens);
+- cells whose patch value equals what the receiver already has (tokens before the first
+  difference, within a model) are no-ops and cost nothing.
+A control row that patches nothing must reproduce the clean logits; if the KV-cache
+resume does not for some architecture we fall back to full prompts, and if even that
+fails we raise rather than return silently wrong numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.resume import (
+    Trace,
+    columns_of,
+    first_output,
+    last_logits_only,
+    run_layer,
+    trace,
+    unembed_last,
+)
+
+log = logging.getLogger(__name__)
+
+#: Maps final-position logits [rows, vocab] to one score per row [rows] (e.g. a logit diff).
+Readout = Callable[[Tensor], Tensor]
+
+__all__ = [
+    "Readout",
+    "ResumeMismatch",
+    "Trace",
+    "attribution_cells",
+    "patch_cells",
+    "patch_cells_naive",
+    "run_layer",
+    "trace",
+    "unembed_last",
+]
+
+
+def _groups(layers: list[int], rows_per_layer: int, max_rows: int) -> list[list[int]]:
+    per_group = max(1, max_rows // max(rows_per_layer, 1))
+    return [layers[i : i + per_group] for i in range(0, len(layers), per_group)]
+
+
+class ResumeMismatch(RuntimeError):
+    """Resuming mid-stack with nothing patched did not reproduce the clean run."""
+
+
+@torch.no_grad()
+def patch_cells(
+    model: nn.Module,
+    receiver: Trace,
+    values: Tensor,
+    positions: Sequence[int],
+    readout: Readout,
+    layers: Sequence[int] | None = None,
+    max_rows: int = 256,
+) -> Tensor:
+    """Score of the receiver's run with resid_post[l] at ``positions[j]`` set to ``values[l, j]``.
+
+    values: [L, n, d] donor activations (e.g. ``donor_trace.values(positions)``; may come
+    from another model of the same width). Returns [len(layers), n] float32 scores, one per
+    (layer, position) cell, equal (up to float rounding of batched matmuls) to one full
+    forward per cell. ``max_rows`` caps the batch; layers are processed in groups of
+    ``max_rows // n``. If the receiver was traced with ``start`` and resuming through the
+    KV-cache stand-in does not reproduce the clean run for this architecture, the receiver
+    is re-traced without a prefix and all columns are recomputed (logged once).
+    """
+    adapter = get_adapter(model)
+    n_layers = adapter.n_layers
+    layers = list(range(n_layers)) if layers is None else sorted(set(layers))
+    if not layers or layers[0] < 0 or layers[-1] >= n_layers:
+        raise ValueError(f"layers must be a non-empty subset of [0, {n_layers - 1}]; got {layers}")
+    cols = receiver.columns(positions)
+    if values.ndim != 3 or values.shape[0] != n_layers or values.shape[1] != len(cols):
+        raise ValueError(
+            f"values must have shape [n_layers={n_layers}, n_positions={len(cols)}, d]; "
+            f"got {tuple(values.shape)}"
+        )
+    noop = _noop_cells(receiver, values, cols)
+    live_cols = [c for j, c in enumerate(cols) if not bool(noop[layers, j].all())]
+    if live_cols and min(live_cols) < receiver.start:
+        raise ValueError(
+            f"positions must be >= the receiver's start offset {receiver.start - receiver.n_tokens} "
+            f"unless their values equal the receiver's own; got {list(positions)} "
+            "(trace the receiver with an earlier start)"
+        )
+    if receiver.prefix_kv is None:
+        return _patch_cells(model, receiver, values, cols, noop, readout, layers, max_rows)
+    try:
+        return _patch_cells(model, receiver, values, cols, noop, readout, layers, max_rows)
+    except (ResumeMismatch, TypeError, AttributeError, KeyError, IndexError) as err:
+        if not getattr(model, "_postmech_prefix_warned", False):
+            log.warning("patch_cells: KV-cache resume unsupported here (%s); recomputing full prompts", err)
+            model._postmech_prefix_warned = True  # type: ignore[attr-defined]
+        full = trace(model, receiver.input_ids)
+        return _patch_cells(model, full, values, cols, noop, readout, layers, max_rows)
+
+
+def _noop_cells(receiver: Trace, values: Tensor, cols: list[int]) -> Tensor:
+    """[L, n] True where the patch value equals what the receiver already has there.
+
+    Such a patch leaves the run unchanged, so its score is the clean score and no row is
+    run (within-model patching of tokens before the first token where the true and false
+    prompts differ). fp32 allows 1e-6 relative float noise (e.g. KV-cached vs plain
+    forward); other dtypes require exact equality.
+    """
+    own = receiver.resid_post[:, cols, :].float()
+    diff = (values.to(own.device).float() - own).abs().amax(-1)
+    tol = 1e-6 if receiver.resid_post.dtype == torch.float32 else 0.0
+    return (diff <= tol * (1 + own.abs().amax(-1))).cpu()
+
+
+def _patch_cells(
+    model: nn.Module,
+    receiver: Trace,
+    values: Tensor,
+    cols: list[int],
+    noop: Tensor,
+    readout: Readout,
+    layers: list[int],
+    max_rows: int,
+) -> Tensor:
+    n_layers = get_adapter(model).n_layers
+    start = receiver.start
+    resid = receiver.resid_post[:, start:]
+    values = values.to(resid.device, resid.dtype)
+    clean = readout(receiver.logits_last.unsqueeze(0)).float()[0].cpu()
+    scores = {layer: clean.repeat(len(cols)) for layer in layers}
+    live = {layer: [j for j in range(len(cols)) if not noop[layer, j]] for layer in layers}
+    for g, group in enumerate(_groups(layers, len(cols), max_rows)):
+        if not any(live[layer] for layer in group):
+            continue
+        control = g == 0  # one unpatched row proves resuming reproduces the clean run
+        x: Tensor | None = resid[group[0]].unsqueeze(0) if control else None
+        cells: list[tuple[int, int]] = []  # (layer, j) of each row after the control row
+        for k in range(group[0], n_layers):
+            if k in group and live[k]:
+                new = resid[k].unsqueeze(0).repeat(len(live[k]), 1, 1)
+                for r, j in enumerate(live[k]):
+                    new[r, cols[j] - start] = values[k, j]
+                cells.extend((k, j) for j in live[k])
+                x = new if x is None else torch.cat([x, new])
+            if k + 1 < n_layers and x is not None:
+                x = run_layer(model, receiver, k + 1, x)
+        if x is None:
+            raise RuntimeError("patch_cells: no rows were built")
+        out = readout(unembed_last(model, x[:, -1]).float()).float().cpu()
+        if control:
+            got, out = out[0], out[1:]
+            tol = 1e-4 if resid.dtype == torch.float32 else 5e-2
+            if (got - clean).abs() > tol * (1 + clean.abs()):
+                raise ResumeMismatch(
+                    f"patch_cells: resuming from layer {group[0] + 1} with nothing patched gives "
+                    f"{got.item():.6g}, the full forward {clean.item():.6g}; this architecture "
+                    "passes state between layers that a forward pre-hook does not see"
+                )
+        for (layer, j), score in zip(cells, out, strict=True):
+            scores[layer][j] = score
+    return torch.stack([scores[layer] for layer in layers])
+
+
+@torch.no_grad()
+def patch_cells_naive(
+    model: nn.Module,
+    input_ids: Tensor,
+    values: Tensor,
+    positions: Sequence[int],
+    readout: Readout,
+    layers: Sequence[int] | None = None,
+) -> Tensor:
+    """Reference: one full forward per cell with the engine's ``patch`` hook. [len(layers), n]."""
+    from postmech_eval.engine.hooks import patch
+
+    n_layers = get_adapter(model).n_layers
+    layers = list(range(n_layers)) if layers is None else sorted(set(layers))
+    ids = (input_ids.reshape(1, -1) if input_ids.ndim == 1 else input_ids).to(values.device)
+    ids = ids.to(next(model.parameters()).device)
+    out = torch.empty(len(layers), len(positions))
+    for i, layer in enumerate(layers):
+        for j, pos in enumerate(positions):
+            value = values[layer, j].reshape(1, 1, -1)
+            with patch(model, f"blocks.{layer}.resid_post", value, positions=[pos]):
+                logits = model(
+                    input_ids=ids,
+                    attention_mask=torch.ones_like(ids),
+                    use_cache=False,
+                    **last_logits_only(model),
+                ).logits
+            out[i, j] = readout(logits[:, -1].float())[0].float().cpu()
+    return out
+
+
+def attribution_cells(
+    model: nn.Module, input_ids: Tensor, values: Tensor, positions: Sequence[int], readout: Readout
+) -> Tensor:
+    """Attribution patching: first-order estimate of every cell from one forward + one backward.
+
+    score(l, t) ~ score_clean + (values[l, t] - h_l(t)) . d score / d h_l(t), with the
+    gradient taken on the receiving (clean) run. [L, n] float32, same units as patch_cells.
+    """
+    adapter = get_adapter(model)
+    ids = input_ids.reshape(1, -1) if input_ids.ndim == 1 else input_ids
+    ids = ids.to(next(model.parameters()).device)
+    cols = columns_of(positions, ids.shape[1])
+    outs: list[Tensor] = []
+    handles = []
+
+    def make_input_leaf(module: nn.Module, args: tuple, kwargs: dict) -> Any:
+        # Frozen weights would leave the graph empty; a leaf at the stack's input fixes that.
+        if args:
+            return (args[0].detach().requires_grad_(True), *args[1:]), kwargs
+        key = "hidden_states" if "hidden_states" in kwargs else next(iter(kwargs))
+        return args, {**kwargs, key: kwargs[key].detach().requires_grad_(True)}
+
+    try:
+        handles.append(adapter.layers[0].register_forward_pre_hook(make_input_leaf, with_kwargs=True))
+        for layer in adapter.layers:
+            handles.append(layer.register_forward_hook(lambda m, a, o: outs.append(first_output(o))))
+        with torch.enable_grad():
+            logits = model(
+                input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=False, **last_logits_only(model)
+            ).logits
+            score = readout(logits[:, -1].float())[0]
+            grads = torch.autograd.grad(score, outs)
+    finally:
+        for h in handles:
+            h.remove()
+    hidden = torch.stack([o[0, cols] for o in outs]).detach().float()  # [L, n, d]
+    grad = torch.stack([g[0, cols] for g in grads]).float()
+    delta = ((values.to(hidden.device).float() - hidden) * grad).sum(-1)
+    return (score.detach().float() + delta).cpu()

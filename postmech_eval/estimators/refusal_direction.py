@@ -1,0 +1,230 @@
+"""Refusal directions: difference in means of the residual stream, and where to take it.
+
+Why: METHODS §4 (after Arditi et al. 2024, "Refusal in language models is mediated by a
+single direction") takes r = mean act(harmful) - mean act(harmless) at one layer input
+and one post-instruction position. Which (layer, position) carries the refusal signal
+differs between models — a scoping trial on a 4-layer organism found it only at the last
+layer's *output* — so besides a fixed site this module offers the paper's search: every
+candidate direction is scored by what it does (ablating it should make harmful prompts
+stop refusing, adding it should make harmless prompts refuse), read cheaply from the
+log-odds of refusal tokens at the last prompt position instead of generating text.
+
+Layer numbering: a direction "at layer l" is read from ``blocks.{l}.resid_pre`` for
+0 <= l < L and, for l == L, from ``blocks.{L-1}.resid_post`` (the last layer's output,
+before the final norm). So layers run 0..L inclusive; see :func:`site_for_layer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+
+from postmech_eval.engine.capture import collect, encode, logits_last
+from postmech_eval.engine.hooks import AblateDirection, AddVector
+
+Criterion = Literal["both", "ablate", "add"]
+
+
+def check_layer(layer: int, n_layers: int, name: str = "layer") -> int:
+    """Validate a direction layer in 0..n_layers (n_layers = output of the last layer)."""
+    if isinstance(layer, bool) or not isinstance(layer, int):
+        raise TypeError(f"The {name!r} parameter must be an int in [0, {n_layers}]. Got {layer!r} instead.")
+    if not 0 <= layer <= n_layers:
+        raise ValueError(
+            f"The {name!r} parameter must be in [0, {n_layers}] for a model with {n_layers} layers "
+            f"({n_layers} = output of the last layer). Got {layer} instead."
+        )
+    return layer
+
+
+def site_for_layer(layer: int, n_layers: int) -> str:
+    """Engine site holding the residual stream *entering* layer ``layer`` (0..n_layers)."""
+    check_layer(layer, n_layers)
+    if layer == n_layers:
+        return f"blocks.{n_layers - 1}.resid_post"
+    return f"blocks.{layer}.resid_pre"
+
+
+def direction_sites(n_layers: int) -> list[str]:
+    """Sites of every candidate layer 0..n_layers, in layer order."""
+    return [site_for_layer(layer, n_layers) for layer in range(n_layers + 1)]
+
+
+class RefusalDirection:
+    """Difference-in-means direction between harmful and harmless activations.
+
+    ``fit(harmful [n, d], harmless [m, d])`` sets ``direction_`` (unit vector [d]),
+    ``mean_diff_`` ([d], unnormalised), ``alpha_`` (mean projection difference
+    mean(harmful . r) - mean(harmless . r) = |mean_diff_|: the default addition
+    coefficient of METHODS §4) and the counts. ``layer``/``position`` are bookkeeping only.
+    """
+
+    def __init__(self, *, layer: int | None = None, position: int | None = None) -> None:
+        self.layer = layer
+        self.position = position
+
+    def fit(self, harmful_acts: torch.Tensor, harmless_acts: torch.Tensor) -> RefusalDirection:
+        for name, acts in (("harmful_acts", harmful_acts), ("harmless_acts", harmless_acts)):
+            if not isinstance(acts, torch.Tensor) or acts.dim() != 2 or acts.shape[0] == 0:
+                shape = tuple(acts.shape) if isinstance(acts, torch.Tensor) else type(acts).__name__
+                raise ValueError(
+                    f"The {name!r} parameter must be a non-empty tensor [n, d]. Got {shape} instead."
+                )
+        if harmful_acts.shape[1] != harmless_acts.shape[1]:
+            raise ValueError(
+                f"harmful_acts and harmless_acts must have the same width d. "
+                f"Got {harmful_acts.shape[1]} and {harmless_acts.shape[1]} instead."
+            )
+        diff = harmful_acts.double().mean(0) - harmless_acts.double().mean(0)
+        norm = float(diff.norm())
+        if norm == 0.0 or not torch.isfinite(diff).all():
+            raise ValueError(
+                "harmful and harmless activations have identical (or non-finite) means; no direction"
+            )
+        self.mean_diff_ = diff.float()
+        self.direction_ = (diff / norm).float()
+        self.alpha_ = norm
+        self.n_harmful_ = int(harmful_acts.shape[0])
+        self.n_harmless_ = int(harmless_acts.shape[0])
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "direction_"):
+            raise RuntimeError("This RefusalDirection is not fitted yet; call fit(harmful, harmless) first.")
+
+    def projection(self, acts: torch.Tensor) -> torch.Tensor:
+        """acts [n, d] -> projections on the unit direction [n]."""
+        self._check_fitted()
+        return acts.float() @ self.direction_
+
+    def cosine(self, other: RefusalDirection) -> float:
+        self._check_fitted()
+        other._check_fitted()
+        return float(self.direction_.double() @ other.direction_.double())
+
+
+def post_instruction_length(tokenizer: Any, prompts: Sequence[str]) -> int:
+    """Number of trailing tokens shared by every prompt (the template after the instruction)."""
+    ids = [encode(tokenizer, [p])["input_ids"][0].tolist() for p in prompts]
+    n = 0
+    while all(len(x) > n for x in ids) and len({x[-1 - n] for x in ids}) == 1:
+        n += 1
+    return n
+
+
+def fit_grid(
+    model: Any,
+    tokenizer: Any,
+    harmful: Sequence[str],
+    harmless: Sequence[str],
+    positions: Sequence[int],
+    batch_size: int = 16,
+    progress: bool = False,
+) -> dict[tuple[int, int], RefusalDirection]:
+    """One fitted direction per (layer 0..L, position): {(layer, position): RefusalDirection}.
+
+    Candidates whose harmful and harmless means coincide (no direction exists, as at layer 0
+    on a template token, whose embedding is the same for every prompt) are left out.
+    """
+    from postmech_eval.engine.arch import get_adapter
+
+    n_layers = get_adapter(model).n_layers
+    sites = direction_sites(n_layers)
+    kw = dict(sites=sites, positions=tuple(positions), batch_size=batch_size, progress=progress)
+    acts_h = collect(model, tokenizer, list(harmful), **kw)
+    acts_l = collect(model, tokenizer, list(harmless), **kw)
+    grid: dict[tuple[int, int], RefusalDirection] = {}
+    for layer, site in enumerate(sites):
+        for j, pos in enumerate(positions):
+            h, l_ = acts_h[site][:, j], acts_l[site][:, j]
+            if torch.equal(h.double().mean(0), l_.double().mean(0)):
+                continue  # e.g. layer 0 at a template token: same embedding for every prompt
+            grid[(layer, pos)] = RefusalDirection(layer=layer, position=pos).fit(h, l_)
+    return grid
+
+
+def refusal_token_ids(tokenizer: Any, phrases: Sequence[str]) -> list[int]:
+    """First token of each phrase, spelled with and without a leading space (deduplicated)."""
+    ids: set[int] = set()
+    for phrase in phrases:
+        for text in (phrase, " " + phrase):
+            tokens = tokenizer(text, add_special_tokens=False)["input_ids"]
+            if tokens:
+                ids.add(int(tokens[0]))
+    if not ids:
+        raise ValueError(f"No refusal tokens: phrases {list(phrases)!r} tokenize to nothing")
+    return sorted(ids)
+
+
+def refusal_logodds(logits: torch.Tensor, token_ids: Sequence[int]) -> torch.Tensor:
+    """log p(refusal token) - log p(anything else) per row: [n, vocab] -> [n]."""
+    logp = torch.log_softmax(logits.double(), dim=-1)
+    mask = torch.zeros(logits.shape[-1], dtype=torch.bool)
+    mask[list(token_ids)] = True
+    return (torch.logsumexp(logp[:, mask], -1) - torch.logsumexp(logp[:, ~mask], -1)).float()
+
+
+@dataclass
+class SearchResult:
+    """The pick of :func:`search_site` and the table it was picked from."""
+
+    layer: int
+    position: int
+    criterion: str
+    baseline: dict[str, float]
+    scores: list[dict[str, float]] = field(default_factory=list)
+
+
+def search_site(
+    model: Any,
+    tokenizer: Any,
+    grid: dict[tuple[int, int], RefusalDirection],
+    harmful_val: Sequence[str],
+    harmless_val: Sequence[str],
+    token_ids: Sequence[int],
+    criterion: Criterion = "both",
+    batch_size: int = 16,
+) -> SearchResult:
+    """Score every candidate of ``grid`` on validation prompts; pick the best.
+
+    For a candidate r (layer l, coefficient alpha = its mean projection difference):
+    ``ablate_drop`` = mean refusal log-odds on harmful prompts without intervention minus
+    with r ablated everywhere (all layers, all positions); ``add_gain`` = mean log-odds on
+    harmless prompts with alpha r added at layer l (all positions) minus without. The
+    criterion maximises ``ablate_drop + add_gain`` ("both"), or one of them. Ties go to the
+    earlier candidate in (layer, position-from-end) order, so the pick is deterministic.
+    """
+    if criterion not in ("both", "ablate", "add"):
+        raise ValueError(
+            f"The 'criterion' parameter must be one of ['both', 'ablate', 'add']. Got {criterion!r} instead."
+        )
+    from postmech_eval.engine.arch import get_adapter
+
+    n_layers = get_adapter(model).n_layers
+
+    def score(prompts: Sequence[str], ivs: Sequence[Any] = ()) -> float:
+        logits = logits_last(model, tokenizer, list(prompts), batch_size=batch_size, interventions=ivs)
+        return float(refusal_logodds(logits, token_ids).mean())
+
+    base_h, base_l = score(harmful_val), score(harmless_val)
+    rows: list[dict[str, float]] = []
+    best: tuple[float, int, int] | None = None
+    for (layer, pos), rd in sorted(grid.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        drop = gain = 0.0
+        if criterion in ("both", "ablate"):
+            drop = base_h - score(harmful_val, [AblateDirection(direction=rd.direction_)])
+        if criterion in ("both", "add"):
+            site = site_for_layer(layer, n_layers)
+            add = AddVector(site=site, vector=rd.direction_, coeff=rd.alpha_)
+            gain = score(harmless_val, [add]) - base_l
+        total = drop + gain
+        rows.append({"layer": layer, "position": pos, "ablate_drop": drop, "add_gain": gain, "score": total})
+        if best is None or total > best[0]:
+            best = (total, layer, pos)
+    if best is None:
+        raise ValueError("The 'grid' parameter must hold at least one candidate direction. Got none.")
+    baseline = {"harmful_logodds": base_h, "harmless_logodds": base_l}
+    return SearchResult(layer=best[1], position=best[2], criterion=criterion, baseline=baseline, scores=rows)

@@ -1,0 +1,120 @@
+"""Make the plain ``lm_eval`` command find ``--model postmech`` and the ``postmech_*`` tasks.
+
+lm-eval 0.4.13 reads no plugin entry points, so ``postmech_eval.pth`` imports this module at
+interpreter start-up. It imports only ``sys`` then and installs a ``sys.meta_path`` finder that
+does nothing until lm-eval itself is imported: after ``lm_eval.models`` loads, the model is
+registered as a lazy "module:Class" string (registering earlier breaks ``--model hf``), and after
+``lm_eval.tasks.manager`` loads, our task folder is added to every ``TaskManager``'s include
+paths. When lm-eval reads the ``lm_eval.models`` / ``lm_eval.tasks`` entry-point groups itself
+(upstream PRs #4013/#4015), each step stands aside and the entry points declared in
+``pyproject.toml`` take over.
+"""
+
+import sys
+
+MODEL_NAME = "postmech"
+MODEL_TARGET = "postmech_eval.harness.lm:PostMechLM"
+_WATCHED = ("lm_eval.models", "lm_eval.tasks.manager")
+
+
+def tasks_dir() -> str:
+    """The folder of task YAMLs: inside the wheel, or at the top of a source checkout."""
+    import os
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    here = package
+    for candidate in (os.path.join(package, "tasks"), os.path.join(os.path.dirname(package), "tasks")):
+        if os.path.isdir(os.path.join(candidate, "postmech_refusal_transfer")):
+            return candidate
+    raise FileNotFoundError(f"postmech-eval task folder not found next to {here}")
+
+
+def _reads_entry_points(module) -> bool:
+    """True when this lm-eval version loads plugin entry points on its own."""
+    path = getattr(module, "__file__", None)
+    if not path:
+        return False
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return "entry_points(" in handle.read()
+    except OSError:
+        return False
+
+
+def _after_models(module) -> None:
+    from lm_eval.api import registry
+
+    if _reads_entry_points(registry) or MODEL_NAME in registry.model_registry:
+        return
+    registry.model_registry.register(MODEL_NAME, target=MODEL_TARGET)
+
+
+def _after_task_manager(module) -> None:
+    if _reads_entry_points(module) or getattr(module.TaskManager, "_postmech_patched", False):
+        return
+    original_init = module.TaskManager.__init__
+
+    def __init__(self, *args, include_path=None, **kwargs):
+        ours = tasks_dir()
+        if include_path is None:
+            paths = [ours]
+        elif isinstance(include_path, (list, tuple)):
+            paths = [ours, *include_path]
+        else:
+            paths = [ours, include_path]
+        original_init(self, *args, include_path=paths, **kwargs)
+
+    module.TaskManager.__init__ = __init__
+    module.TaskManager._postmech_patched = True
+
+
+_CALLBACKS = {"lm_eval.models": _after_models, "lm_eval.tasks.manager": _after_task_manager}
+
+
+class _Loader:
+    """Wraps the real loader so our callback runs right after the module executes."""
+
+    def __init__(self, loader, callback):
+        self._loader = loader
+        self._callback = callback
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        try:
+            self._callback(module)
+        except Exception as err:  # never break lm-eval itself
+            print(f"postmech-eval: could not register with lm-eval: {err}", file=sys.stderr)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class _Finder:
+    """A meta-path finder that only looks at the two lm-eval modules we extend."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in _CALLBACKS:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _Loader(spec.loader, _CALLBACKS[fullname])
+                return spec
+        return None
+
+
+def install() -> None:
+    if not any(isinstance(f, _Finder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _Finder())
+    for name, callback in _CALLBACKS.items():  # lm-eval imported before us: patch in place
+        if name in sys.modules:
+            callback(sys.modules[name])
+
+
+install()

@@ -1,0 +1,296 @@
+"""``postmech-eval leaderboard``: pairs side by side, from lm-eval results JSON.
+
+One row per (base, post) pair, one column per perspective's headline metric, each
+column naming its unit. Rows are labelled from the pairs registry when the run's
+``base=``/``post=`` match an entry. Bad files are skipped with a warning naming them
+(see :mod:`postmech_eval.suite.runs`), so one corrupted run never hides the others.
+
+CLI entry points (wired by ``postmech_eval.cli``): :func:`add_arguments` + :func:`main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from tabulate import tabulate
+
+from postmech_eval.suite.findings import FINDINGS, evaluate_findings
+from postmech_eval.suite.registry import Registry, default_registry_path, load_registry
+from postmech_eval.suite.runs import LoadedRuns, PairRun, load_runs
+
+logger = logging.getLogger("postmech_eval.suite.leaderboard")
+
+Unit = Literal["r", "%", "ratio", "cos", "iou", "raw"]
+Format = Literal["md", "html", "latex", "csv"]
+FORMATS: tuple[str, ...] = ("md", "html", "latex", "csv")
+VIEWS: tuple[str, ...] = ("metrics", "findings", "both")
+MISSING = "—"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A leaderboard column: where its number lives and how to show it."""
+
+    label: str
+    task: str
+    metric: str
+    unit: Unit
+
+    def display(self, value: float | None, missing: str = MISSING) -> str:
+        if value is None:
+            return missing
+        if self.unit == "%":
+            return f"{100 * value:.1f}"
+        if self.unit == "raw":
+            return f"{value:.4g}"
+        return f"{value:.2f}"
+
+    def scaled(self, value: float | None) -> float | None:
+        """The value in the column's unit (percent columns x100), unrounded."""
+        if value is None:
+            return None
+        return round(100 * value, 10) if self.unit == "%" else value
+
+
+HEADLINE: tuple[Column, ...] = (
+    Column("Knowledge: patch corr (r)", "postmech_knowledge_patching", "patch_corr", "r"),
+    Column("Truth: probe acc P (%)", "postmech_truth_probe", "probe_acc_post", "%"),
+    Column("Truth: B probe on P acc (%)", "postmech_truth_probe", "probe_acc_base_on_post", "%"),
+    Column("Truth: direction cosine", "postmech_truth_probe", "truth_dir_cosine", "cos"),
+    Column("Truth: steering NIF (B dir on P)", "postmech_truth_steering", "nif_base_post", "ratio"),
+    Column("Refusal: P harmful refusal (%)", "postmech_refusal_transfer", "refusal_post_harmful", "%"),
+    Column("Refusal: forward transfer (ratio)", "postmech_refusal_transfer", "transfer_forward", "ratio"),
+    Column("Refusal: backward transfer (ratio)", "postmech_refusal_transfer", "transfer_backward", "ratio"),
+    Column("Confidence: entropy-neuron IoU", "postmech_entropy_neurons", "entropy_neuron_iou", "iou"),
+    Column("Confidence: gap explained (%)", "postmech_entropy_neurons", "entropy_gap_explained", "%"),
+)
+
+
+def all_columns(runs: Sequence[PairRun]) -> tuple[Column, ...]:
+    """Every (task, metric) seen in any run, for ``--columns all``."""
+    seen = sorted({(t, m) for r in runs for t, ms in r.metrics.items() for m in ms})
+    return tuple(Column(f"{t.removeprefix('postmech_')}/{m}", t, m, "raw") for t, m in seen)
+
+
+def label_runs(runs: list[PairRun], registry: Registry | None) -> None:
+    """Name each run after its registry entry, when its base/post match one, and order rows
+    as the registry lists pairs (organisms, then the paper's), unregistered pairs last."""
+    if registry is None:
+        return
+    rank: dict[int, int] = {}
+    for run in runs:
+        spec = registry.match(run.key)
+        if spec is not None:
+            run.name = spec.display
+            rank[id(run)] = registry.pairs.index(spec)
+    runs.sort(key=lambda r: (rank.get(id(r), len(registry.pairs)), r.key.base, r.key.post))
+
+
+def metrics_table(
+    runs: Sequence[PairRun], columns: Sequence[Column], missing: str = MISSING
+) -> tuple[list[str], list[list[str]]]:
+    header = ["Pair", "Base (B)", "Post (P)", *(c.label for c in columns)]
+    rows = [
+        [r.label, r.key.base, r.key.post, *(c.display(r.value(c.task, c.metric), missing) for c in columns)]
+        for r in runs
+    ]
+    return header, rows
+
+
+def findings_table(runs: Sequence[PairRun]) -> tuple[list[str], list[list[str]]]:
+    header = ["Pair", "Finding", "Rule", "Observed", "Verdict"]
+    rows = []
+    for run in runs:
+        for res in evaluate_findings(run):
+            verdict = f"{res.verdict} ({res.note})" if res.note else res.verdict
+            rows.append([run.label, res.finding.title, res.finding.rule, res.observed, verdict])
+    return header, rows
+
+
+def findings_summary(runs: Sequence[PairRun]) -> tuple[list[str], list[list[str]]]:
+    """One row per pair, one verdict per finding: the at-a-glance view."""
+    header = ["Pair", *(f.title for f in FINDINGS)]
+    rows = [[run.label, *(res.verdict for res in evaluate_findings(run))] for run in runs]
+    return header, rows
+
+
+_CELL_FIXES = {
+    "md": (("|", "\\|"),),  # a bare pipe would split a markdown cell
+    "latex": (("→", "->"), ("—", "--")),  # glyphs pdflatex does not know by default
+}
+
+
+def _cells(header: list[str], rows: list[list[str]], fmt: str) -> tuple[list[str], list[list[str]]]:
+    """Make cell text safe for the target format."""
+
+    def fix(text: str) -> str:
+        for old, new in _CELL_FIXES.get(fmt, ()):
+            text = text.replace(old, new)
+        return text
+
+    return [fix(h) for h in header], [[fix(c) for c in row] for row in rows]
+
+
+def render_text(runs: Sequence[PairRun], columns: Sequence[Column], fmt: Format, view: str = "both") -> str:
+    """Render md, latex or csv. csv holds one table (metrics, or findings if asked)."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        if view == "findings":
+            header, rows = findings_table(runs)
+            writer.writerow(header)
+            writer.writerows(rows)
+        else:
+            writer.writerow(["Pair", "Base (B)", "Post (P)", *(c.label for c in columns)])
+            for r in runs:
+                vals = [c.scaled(r.value(c.task, c.metric)) for c in columns]
+                writer.writerow(
+                    [r.label, r.key.base, r.key.post, *("" if v is None else repr(v) for v in vals)]
+                )
+        return buf.getvalue()
+    tablefmt = "github" if fmt == "md" else "latex"
+    parts = []
+    if view in ("metrics", "both"):
+        header, rows = _cells(*metrics_table(runs, columns), fmt)
+        if fmt == "md":
+            parts.append("## Pairs side by side\n")
+            parts.append(f"B = base model, P = post-trained model; {MISSING} = not measured.\n")
+        parts.append(tabulate(rows, headers=header, tablefmt=tablefmt, disable_numparse=True))
+    if view in ("findings", "both"):
+        if fmt == "md":
+            parts.append("\n## Findings of the paper: do they reproduce?\n")
+            parts.append(_rules_legend())
+        header, rows = _cells(*findings_summary(runs), fmt)
+        parts.append(tabulate(rows, headers=header, tablefmt=tablefmt, disable_numparse=True))
+        if fmt == "md":
+            parts.append("\nPer finding: the rule, the numbers it used, and why a verdict is not a pass.\n")
+        header, rows = _cells(*findings_table(runs), fmt)
+        parts.append(tabulate(rows, headers=header, tablefmt=tablefmt, disable_numparse=True))
+    return "\n".join(parts) + "\n"
+
+
+def _rules_legend() -> str:
+    lines = [f"- **{f.title}**: `{f.rule}`" for f in FINDINGS]
+    return "\n".join(lines) + "\n\nA finding is n/a when a metric it needs was not measured.\n"
+
+
+def render(
+    source: LoadedRuns | Sequence[str | Path],
+    fmt: Format = "md",
+    columns: Sequence[Column] | None = None,
+    view: str | None = None,
+    registry: Registry | None = None,
+) -> str:
+    """Render a leaderboard from loaded runs, or straight from results paths.
+
+    With paths, files are loaded (bad ones skipped with a warning) and rows named from
+    ``registry`` (default: the pairs registry found by :func:`default_registry_path`).
+    """
+    if isinstance(source, LoadedRuns):
+        loaded = source
+    else:
+        loaded = load_runs(list(source))
+        label_runs(loaded.runs, registry if registry is not None else _registry(None))
+    columns = HEADLINE if columns is None else columns
+    view = view or ("metrics" if fmt == "csv" else "both")
+    if fmt == "html":
+        from postmech_eval.suite.report_html import render_html
+
+        return render_html(loaded, columns, view=view)
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"The 'fmt' parameter of render must be one of {list(FORMATS)}. Got {fmt!r} instead."
+        )
+    return render_text(loaded.runs, columns, fmt, view=view)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``postmech-eval leaderboard``."""
+    parser.add_argument("paths", nargs="+", metavar="DIR", help="results JSON files or directories")
+    parser.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument(
+        "--view",
+        choices=VIEWS,
+        default=None,
+        help="metrics table, findings verdicts, or both (default: both; csv: metrics)",
+    )
+    parser.add_argument("--findings", action="store_true", help="shorthand for --view findings")
+    parser.add_argument(
+        "--columns", choices=("headline", "all"), default="headline", help="which metrics to show"
+    )
+    parser.add_argument(
+        "--pairs", metavar="YAML", help="pairs registry for row names (default leaderboard/pairs.yaml)"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``postmech-eval leaderboard``.
+
+    Returns 0 when the table rendered (even if some files were skipped: each is named in a
+    warning on stderr and, in HTML, on the page), 2 on bad input: a path that does not
+    exist, an explicit ``--pairs`` file that does not load, or no readable results at all.
+    """
+    _ensure_logging()
+    view = "findings" if args.findings else (args.view or ("metrics" if args.format == "csv" else "both"))
+    try:
+        registry = _registry(args.pairs)
+        loaded = load_runs(args.paths)
+    except (OSError, ValueError) as err:
+        print(f"postmech-eval leaderboard: error: {err}", file=sys.stderr)
+        return 2
+    if not loaded.runs:
+        print(
+            f"postmech-eval leaderboard: error: no readable postmech results under {args.paths}",
+            file=sys.stderr,
+        )
+        return 2
+    label_runs(loaded.runs, registry)
+    columns = HEADLINE if args.columns == "headline" else all_columns(loaded.runs)
+    text = render(loaded, args.format, columns, view=view)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text, encoding="utf-8")
+        logger.info("wrote %s", args.output)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _registry(explicit: str | None) -> Registry | None:
+    """An explicit --pairs must load; a broken default registry only costs the row names."""
+    if explicit:
+        return load_registry(explicit)
+    path = default_registry_path()
+    if path is None:
+        return None
+    try:
+        return load_registry(path)
+    except ValueError as err:
+        logger.warning("ignoring pairs registry: %s", err)
+        return None
+
+
+def _ensure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+
+
+def run_cli(argv: Sequence[str] | None = None) -> int:
+    """Standalone entry: ``python -m postmech_eval.suite.leaderboard DIR ...``."""
+    parser = argparse.ArgumentParser(prog="postmech-eval leaderboard", description=__doc__)
+    add_arguments(parser)
+    return main(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli())

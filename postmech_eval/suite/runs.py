@@ -1,0 +1,375 @@
+"""Reading lm-eval results JSON into one record per (base, post) pair.
+
+The leaderboard and the CI gate both start from files that ``lm_eval --output_path DIR``
+wrote (``DIR/<sanitized model name>/results_<timestamp>.json``). A pair may be evaluated
+task by task, so several files can describe one pair: they merge into one ``PairRun``,
+the newest file winning per metric. Files that cannot be read, or that are not postmech
+results, are reported with their path and reason instead of vanishing silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("postmech_eval.suite.runs")
+
+DEFAULT_BASE = "organism:base"
+DEFAULT_POST = "organism:sft"
+TASK_PREFIX = "postmech_"
+RESULTS_GLOB = "results*.json"
+_BP = ("base", "post")
+# The fixed metric vocabulary of each task (issues 5-8); used to catch typos in gates.
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "postmech_knowledge_patching": (
+        "patch_corr",
+        "patch_top10_iou",
+        "patch_peak_layer_shift",
+        "cross_recovery_base_to_post",
+        "cross_recovery_post_to_base",
+        "pairs_used",
+    ),
+    "postmech_truth_probe": (
+        "probe_acc_base",
+        "probe_acc_post",
+        "probe_acc_base_on_post",
+        "probe_acc_post_on_base",
+        "truth_dir_cosine",
+    ),
+    "postmech_truth_steering": (
+        *(f"nif_{d}_{t}" for d in _BP for t in _BP),
+        *(f"p_diff_{m}_{c}" for m in _BP for c in ("true", "false")),
+    ),
+    "postmech_refusal_transfer": (
+        *(f"refusal_{m}_{k}" for m in _BP for k in ("harmful", "harmless")),
+        *(f"refusal_{t}_harmful_ablate_{d}" for t in _BP for d in _BP),
+        *(f"refusal_{t}_harmless_add_{d}" for t in _BP for d in _BP),
+        "transfer_forward",
+        "transfer_backward",
+        "refusal_dir_cosine",
+    ),
+    "postmech_entropy_neurons": (
+        "entropy_neuron_iou",
+        "logitvar_spearman",
+        *(f"{m}_{w}" for m in ("ablate_dentropy", "ablate_dloss", "direct_effect_share") for w in _BP),
+        "entropy_base",
+        "entropy_post",
+        "entropy_gap_explained",
+    ),
+}
+_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)")
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be used; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class PairKey:
+    """Identity of a pair: the ``base=`` and ``post=`` model specs it was run with."""
+
+    base: str
+    post: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.base} vs {self.post}"
+
+
+@dataclass
+class ResultsFile:
+    """One parsed results file. ``metrics[task][metric]`` may hold NaN (not computable)."""
+
+    path: Path
+    key: PairKey
+    metrics: dict[str, dict[str, float]]
+    model_args: dict[str, str]
+    timestamp: float
+    model_name_sanitized: str | None = None
+    png_refs: list[Path] = field(default_factory=list)
+    artifacts_dir: Path | None = None
+
+    @property
+    def run_root(self) -> Path:
+        """The directory given to ``--output_path``: lm-eval adds one per-model subfolder."""
+        parent = self.path.parent
+        if self.model_name_sanitized and parent.name == self.model_name_sanitized:
+            return parent.parent
+        return parent
+
+
+@dataclass
+class PairRun:
+    """Everything known about one pair after merging its results files."""
+
+    key: PairKey
+    metrics: dict[str, dict[str, float]]
+    sources: list[Path]
+    model_args: dict[str, str]
+    name: str | None = None
+    images: list[Path] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.key.label
+
+    def value(self, task: str, metric: str) -> float | None:
+        """The metric as a float, or None when it is absent or NaN (both mean "no number")."""
+        raw = self.metrics.get(task, {}).get(metric)
+        if raw is None or math.isnan(raw):
+            return None
+        return raw
+
+
+@dataclass
+class LoadedRuns:
+    """Result of :func:`load_runs`: the pairs, and every file skipped with its reason."""
+
+    runs: list[PairRun]
+    skipped: list[tuple[Path, str]]
+
+
+def parse_model_args(value: str | Mapping[str, Any] | None) -> dict[str, str]:
+    """Parse lm-eval's ``model_args`` (``"a=1,b=2"`` or a dict) into a str -> str dict."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): str(v) for k, v in value.items()}
+    if not isinstance(value, str):
+        raise TypeError(f"model_args must be a str or a dict. Got {type(value).__name__} instead.")
+    out: dict[str, str] = {}
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        name, sep, val = part.partition("=")
+        if not sep:
+            raise ValueError(f"model_args entries must look like key=value. Got {part!r} instead.")
+        out[name.strip()] = val.strip()
+    return out
+
+
+def pair_key(model_args: Mapping[str, str]) -> PairKey:
+    """The pair a run measured; the ``postmech`` model defaults to the organism pair.
+
+    ``pretrained=`` is accepted for the post model, as the ``postmech`` model does.
+    """
+    post = model_args.get("post") or model_args.get("pretrained") or DEFAULT_POST
+    return PairKey(model_args.get("base") or DEFAULT_BASE, post)
+
+
+def _task_metrics(path: Path, results: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    metrics: dict[str, dict[str, float]] = {}
+    for task, entry in results.items():
+        if not str(task).startswith(TASK_PREFIX) or not isinstance(entry, Mapping):
+            continue
+        values: dict[str, float] = {}
+        for raw_key, raw in entry.items():
+            name, sep, filt = str(raw_key).partition(",")
+            if not sep or "_stderr" in name:
+                continue
+            if filt != "none":
+                name = f"{name},{filt}"
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                if raw is None or raw == "N/A":
+                    values[name] = math.nan
+                    continue
+                logger.warning("%s: %s/%s is not a number (%r); ignored", path, task, name, raw)
+                continue
+            values[name] = float(raw)
+        metrics[str(task)] = values
+    return metrics
+
+
+def _png_refs(obj: Any, base_dirs: Sequence[Path], depth: int = 0) -> Iterable[Path]:
+    """PNG paths mentioned anywhere in the JSON (e.g. an analysis' ``artifacts`` map)."""
+    if depth > 8:
+        return
+    if isinstance(obj, str) and obj.lower().endswith(".png"):
+        candidate = Path(obj)
+        for base in [Path(), *base_dirs] if not candidate.is_absolute() else [Path()]:
+            full = base / candidate
+            if full.is_file():
+                yield full.resolve()
+                break
+    elif isinstance(obj, Mapping):
+        for item in obj.values():
+            yield from _png_refs(item, base_dirs, depth + 1)
+    elif isinstance(obj, list):
+        for item in obj:
+            yield from _png_refs(item, base_dirs, depth + 1)
+
+
+def _timestamp(path: Path, data: Mapping[str, Any]) -> float:
+    date = data.get("date")
+    if isinstance(date, (int, float)) and not isinstance(date, bool):
+        return float(date)
+    match = _STAMP.search(path.name)
+    if match:
+        try:
+            return datetime.strptime(match.group(1).split(".")[0], "%Y-%m-%dT%H-%M-%S").timestamp()
+        except ValueError:
+            pass
+    return path.stat().st_mtime
+
+
+def read_results_file(path: str | Path) -> ResultsFile:
+    """Parse one lm-eval results file; raise :class:`ResultsFileError` naming it otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultsFileError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ResultsFileError(f"{path}: cannot read ({err})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ResultsFileError(f"{path}: invalid JSON ({err.msg} at line {err.lineno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        raise ResultsFileError(f"{path}: not an lm-eval results file (no 'results' object)")
+    metrics = _task_metrics(path, data["results"])
+    if not metrics:
+        raise ResultsFileError(f"{path}: foreign results file (no {TASK_PREFIX}* task in 'results')")
+    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    try:
+        model_args = parse_model_args(config.get("model_args"))
+    except (TypeError, ValueError) as err:
+        raise ResultsFileError(f"{path}: unreadable config.model_args ({err})") from None
+    model = config.get("model")
+    if model not in (None, "postmech", "PostMechLM") and not {"base", "post"} & set(model_args):
+        raise ResultsFileError(f"{path}: not a postmech pair run (model={model!r}, no base=/post=)")
+    sanitized = data.get("model_name_sanitized")
+    result = ResultsFile(
+        path=path,
+        key=pair_key(model_args),
+        metrics=metrics,
+        model_args=model_args,
+        timestamp=_timestamp(path, data),
+        model_name_sanitized=sanitized if isinstance(sanitized, str) else None,
+    )
+    refs = [*_png_refs(data, [path.parent, result.run_root]), *_artifact_pngs(result)]
+    result.png_refs = list(dict.fromkeys(refs))
+    return result
+
+
+def _slug(text: str) -> str:
+    # Same rule as postmech_eval.harness.lm._slug (kept here so reading results never imports torch).
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "model"
+
+
+def _artifact_pngs(result: ResultsFile) -> list[Path]:
+    """PNGs the postmech model wrote under its ``artifacts_dir`` for this file's tasks.
+
+    The path in model_args is as the run saw it (maybe relative to another cwd), so it is
+    also tried relative to the run directory. Without one, lm.py's default
+    ``postmech_artifacts/<base>__<post>`` (relative to the current directory) is tried.
+    """
+    raw = result.model_args.get("artifacts_dir")
+    if raw:
+        given = Path(raw)
+        candidates = [given] if given.is_absolute() else []
+        candidates += [Path.cwd() / given, result.run_root / given, result.run_root / given.name]
+    else:
+        candidates = [
+            Path.cwd() / "postmech_artifacts" / f"{_slug(result.key.base)}__{_slug(result.key.post)}"
+        ]
+    for folder in candidates:
+        if folder.is_dir():
+            result.artifacts_dir = folder
+            found: list[Path] = []
+            for task in sorted(result.metrics):
+                if (folder / task).is_dir():
+                    found += sorted(p.resolve() for p in (folder / task).rglob("*.png"))
+            return found
+    if raw:
+        logger.warning("%s: artifacts_dir %s not found; no figures for it", result.path, raw)
+    return []
+
+
+def find_results_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Expand files and directories (searched recursively for ``results*.json``).
+
+    Other JSON files in a run directory (artifact metadata, samples) are not results and
+    are not candidates; a file named explicitly is always a candidate.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob(RESULTS_GLOB) if p.is_file()))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+    return list(dict.fromkeys(found))
+
+
+def merge(files: Sequence[ResultsFile]) -> list[PairRun]:
+    """Merge results files per pair, the newest file winning per (task, metric)."""
+    by_key: dict[PairKey, list[ResultsFile]] = {}
+    for item in files:
+        by_key.setdefault(item.key, []).append(item)
+    roots: dict[Path, set[PairKey]] = {}
+    for item in files:
+        roots.setdefault(item.run_root.resolve(), set()).add(item.key)
+    runs = []
+    warned: set[Path] = set()
+    for key, group in by_key.items():
+        group = sorted(group, key=lambda f: (f.timestamp, str(f.path)))
+        metrics: dict[str, dict[str, float]] = {}
+        for item in group:
+            for task, values in item.metrics.items():
+                metrics.setdefault(task, {}).update(values)
+        images: list[Path] = []
+        for item in group:
+            images.extend(item.png_refs)
+            root = item.run_root.resolve()
+            if item.artifacts_dir is not None or "artifacts_dir" in item.model_args:
+                continue  # its figures live in its own artifacts_dir
+            pngs = sorted(p.resolve() for p in root.rglob("*.png"))
+            if len(roots[root]) == 1:
+                images.extend(pngs)
+            elif pngs and not item.png_refs and root not in warned:
+                warned.add(root)
+                logger.warning(
+                    "%s holds results of %d pairs; its PNG artifacts are not attributed to "
+                    "any pair (give each pair its own --output-dir)",
+                    root,
+                    len(roots[root]),
+                )
+        runs.append(
+            PairRun(
+                key=key,
+                metrics=metrics,
+                sources=[f.path for f in group],
+                model_args=group[-1].model_args,
+                images=list(dict.fromkeys(images)),
+            )
+        )
+    return sorted(runs, key=lambda r: (r.key.base, r.key.post))
+
+
+def load_runs(paths: Sequence[str | Path], strict: bool = False) -> LoadedRuns:
+    """Read every results file under ``paths`` and merge them per pair.
+
+    With ``strict=False`` (leaderboard) a bad file is logged as a warning naming it and
+    skipped; with ``strict=True`` (CI gate) the first bad file raises ResultsFileError.
+    """
+    files: list[ResultsFile] = []
+    skipped: list[tuple[Path, str]] = []
+    for path in find_results_files(paths):
+        try:
+            files.append(read_results_file(path))
+        except ResultsFileError as err:
+            if strict:
+                raise
+            logger.warning("skipping %s", err)
+            skipped.append((path, str(err)))
+    return LoadedRuns(runs=merge(files), skipped=skipped)
