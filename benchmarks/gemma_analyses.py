@@ -36,7 +36,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from postmech_eval.models.gguf import load_gguf  # noqa: E402
+from postmech_eval.models.specs import load_model  # noqa: E402
 
 SPEC = "gguf:gemma3-270m"
 
@@ -90,13 +90,13 @@ def entropy_figures(model: Any, tok: Any, args: argparse.Namespace) -> dict[str,
 
 def truth_figures(model: Any, tok: Any, args: argparse.Namespace) -> dict[str, Any]:
     """Held-out-cities probe accuracy at every layer from one capture pass."""
-    from postmech_eval.analyses.truth.run import TRAIN_DATASETS, capture_statements, layer_sweep
+    from postmech_eval.analyses.truth.run import TRAIN_DATASETS, statement_activations, layer_sweep
     from postmech_eval.data import load_statements
 
     train = [s for name in TRAIN_DATASETS for s in load_statements(name, "all")]
     test = load_statements("cities", "all")
     n_layers = model.config.num_hidden_layers
-    acts = capture_statements(model, tok, [s.statement for s in train + test], range(n_layers), 16)
+    acts = statement_activations(model, tok, [s.statement for s in train + test], range(n_layers), 16)
     n = len(train)
     held = acts[:, n:] - acts[:, n:].mean(dim=1, keepdim=True)
     out: dict[str, Any] = {"n_train": n, "n_test": len(test), "default_layer": int(0.375 * n_layers)}
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("choose at least one of --entropy, --truth")
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    model, tok = load_gguf(SPEC)
+    model, tok = load_model(SPEC)
     res: dict[str, Any] = {"model": SPEC, "threads": args.threads, "loadavg_start": list(os.getloadavg())}
     for flag, fn in (("entropy", entropy_figures), ("truth", truth_figures)):
         if getattr(args, flag):

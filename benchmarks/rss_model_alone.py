@@ -15,7 +15,7 @@ import sys
 import torch
 
 from postmech_eval.engine.generation import generate
-from postmech_eval.models.pair import load_model
+from postmech_eval.models.specs import load_model
 
 
 def main(spec: str = "gguf:gemma3-270m", max_new_tokens: int = 8) -> None:

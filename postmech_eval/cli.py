@@ -111,8 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     lead = sub.add_parser("leaderboard", help="render pairs side by side from lm-eval results")
     chk = sub.add_parser("check", help="CI gates: exit 0 pass, 1 a gate failed, 2 bad input")
     try:
-        from postmech_eval.suite import check
-        from postmech_eval.suite import leaderboard
+        from postmech_eval.suite import check, leaderboard
 
         leaderboard.add_arguments(lead)
         check.add_arguments(chk)

@@ -51,7 +51,7 @@ def load_gemma(dtype: str = "float32") -> tuple[Any, Any]:
     require_gemma()
     import torch
 
-    from postmech_eval.models.gguf import load_gguf
+    from postmech_eval.models.specs import load_model
 
     torch.manual_seed(0)
-    return load_gguf(GEMMA_SPEC, dtype=dtype)
+    return load_model(GEMMA_SPEC, dtype=dtype)

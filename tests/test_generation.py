@@ -109,7 +109,7 @@ def test_gemma3_270m_kv_generation_matches_reference() -> None:
 
     from postmech_eval.engine.capture import encode
     from postmech_eval.engine.hooks import capture
-    from postmech_eval.models.pair import prepare_tokenizer
+    from postmech_eval.models.specs import prepare_tokenizer
 
     path = pkg.assemble()
     tok = prepare_tokenizer(AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name))

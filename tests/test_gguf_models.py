@@ -23,9 +23,9 @@ from postmech_eval.models.gguf import (
     gguf_config,
     hf_dir,
     is_gguf_spec,
-    load_gguf,
     resolve_gguf,
 )
+from postmech_eval.models.specs import load_model
 from tests.gemma import GEMMA_SPEC, load_gemma, require_gemma
 
 torch.set_num_threads(1)
@@ -169,7 +169,7 @@ def test_conversion_equals_direct_gguf_load(tiny_gguf: Path) -> None:
     for key in ("model_type", "num_hidden_layers", "hidden_size", "vocab_size", "num_key_value_heads"):
         assert getattr(cfg_before, key) == getattr(cfg_after, key)
 
-    model, tok = load_gguf(spec)
+    model, tok = load_model(spec)
     assert tok.padding_side == "left" and tok.pad_token is not None and not model.training
     assert get_adapter(model).n_layers == 2 and not getattr(model, "hf_quantizer", None)
     ref = AutoModelForCausalLM.from_pretrained(
@@ -229,7 +229,7 @@ def test_gemma3_270m_cache_equals_direct_gguf_load() -> None:
 
 def _pair_dispatches_gguf() -> bool:
     """True once pair.resolve_spec hands gguf specs to this module (the lead wires it)."""
-    from postmech_eval.models.pair import resolve_spec
+    from postmech_eval.models.specs import resolve_spec
 
     try:
         resolve_spec("gguf:/nonexistent/postmech-probe.gguf")
@@ -240,7 +240,8 @@ def _pair_dispatches_gguf() -> bool:
 
 @pytest.mark.skipif(not _pair_dispatches_gguf(), reason="pair.resolve_spec does not dispatch gguf specs yet")
 def test_pair_accepts_gguf_specs(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from postmech_eval.models.pair import ModelPair, load_config, load_model, resolve_spec
+    from postmech_eval.models.pair import ModelPair
+    from postmech_eval.models.specs import load_config, resolve_spec
 
     spec = f"gguf:{tiny_gguf}"
     assert resolve_spec(spec) == str(hf_dir(spec))

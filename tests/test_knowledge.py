@@ -250,7 +250,7 @@ def organism_dirs() -> tuple[Path, Path]:
 
 def test_organism_fast_patching_equals_naive(organism_dirs: tuple[Path, Path]) -> None:
     """Acceptance: every cell of one organism pair (within and cross) equals naive within 1e-4."""
-    from postmech_eval.models.pair import load_model
+    from postmech_eval.models.specs import load_model
 
     (base, tok), (post, _) = (load_model(str(d)) for d in organism_dirs)
     cfg = KnowledgeConfig(datasets=("cities",), max_pairs_per_dataset=1)

@@ -7,13 +7,9 @@ import time
 import pytest
 import torch
 
-from postmech_eval.models.pair import (
-    BASE_REFUSAL_TEMPLATE,
-    ModelPair,
-    format_prompt,
-    load_model,
-    model_fingerprint,
-)
+from postmech_eval.engine.fingerprint import model_fingerprint
+from postmech_eval.models.pair import ModelPair
+from postmech_eval.models.specs import BASE_REFUSAL_TEMPLATE, format_prompt, load_model
 from tests.tiny_models import save_tiny, tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)

@@ -17,7 +17,7 @@ from postmech_eval.analyses.truth.run import (
     TRAIN_DATASETS,
     TruthProbeConfig,
     TruthSteeringConfig,
-    capture_statements,
+    statement_activations,
     default_probe_items,
     default_steering_items,
     few_shot_prompt,
@@ -284,7 +284,7 @@ def test_gemma3_270m_layer_sweep_on_cities(tmp_path: Path):
     train = [s for name in TRAIN_DATASETS for s in load_statements(name, "all")]
     test = load_statements("cities", "all")
     n_layers = get_adapter(model).n_layers
-    acts = capture_statements(model, tok, [s.statement for s in train + test], range(n_layers), 32)
+    acts = statement_activations(model, tok, [s.statement for s in train + test], range(n_layers), 32)
     n = len(train)
     held = acts[:, n:] - acts[:, n:].mean(dim=1, keepdim=True)
     sweep, _ = layer_sweep({"base": acts[:, :n]}, train, {"base": held}, [s.label for s in test], "mm")

@@ -41,6 +41,8 @@ FACT_DATASETS: tuple[str, ...] = (
     "inventors",
     "facts",
 )
+#: METHODS §2 default probe training datasets (the held-out one is cities).
+TRUTH_TRAIN_DATASETS: tuple[str, ...] = ("sp_en_trans", "animal_class", "inventors", "element_symb", "facts")
 INSTRUCTION_KINDS: tuple[str, ...] = ("harmful", "harmless")
 SPLITS: tuple[str, ...] = ("train", "test", "all")
 _NEGATED = {"neg_cities": "cities", "neg_sp_en_trans": "sp_en_trans"}

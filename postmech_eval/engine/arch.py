@@ -22,17 +22,13 @@ Stream semantics (what a hook on the site sees or edits), for layer L:
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 from torch import nn
 
-STREAMS: tuple[str, ...] = ("resid_pre", "resid_post", "attn_out", "mlp_out", "mlp_neurons")
-Stream = Literal["resid_pre", "resid_post", "attn_out", "mlp_out", "mlp_neurons"]
-_SITE_RE = re.compile(r"^blocks\.(\d+)\.([a-z_]+)$")
+from postmech_eval.engine.sites import STREAMS, Stream, make_site, parse_site  # noqa: F401  (the table's vocabulary)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,27 +139,6 @@ def spec_for_config(config: object) -> ArchSpec:
     return spec
 
 
-def parse_site(site: str, n_layers: int | None = None) -> tuple[int, str]:
-    """Split ``"blocks.{L}.{stream}"`` into (L, stream), validating both.
-
-    Unknown names raise with close matches (never silently accepted).
-    """
-    if not isinstance(site, str):
-        raise TypeError(f"site must be a str like 'blocks.3.resid_pre'; got {type(site).__name__}")
-    m = _SITE_RE.match(site)
-    if m is None or m.group(2) not in STREAMS:
-        stream = site.rsplit(".", 1)[-1]
-        close = difflib.get_close_matches(stream, STREAMS, n=2)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        raise KeyError(
-            f"Unknown site {site!r}: expected 'blocks.{{L}}.{{stream}}' with stream in {STREAMS}.{hint}"
-        )
-    layer, stream = int(m.group(1)), m.group(2)
-    if n_layers is not None and not 0 <= layer < n_layers:
-        raise ValueError(f"Layer in site {site!r} must be in [0, {n_layers - 1}]; got {layer}")
-    return layer, stream
-
-
 class ArchAdapter:
     """Resolves sites of one loaded model through its family's table row."""
 
@@ -194,7 +169,7 @@ class ArchAdapter:
 
     def sites(self, streams: tuple[str, ...] = STREAMS) -> list[str]:
         """All site names of this model, layer-major."""
-        return [f"blocks.{layer}.{s}" for layer in range(self.n_layers) for s in streams]
+        return [make_site(layer, s) for layer in range(self.n_layers) for s in streams]
 
     def site_dim(self, site: str) -> int:
         """Width of the activation at a site (d_mlp for mlp_neurons, else d_model)."""

@@ -220,7 +220,7 @@ def _cache_key(
     positions: Positions,
     interventions: Sequence[Intervention],
 ) -> tuple[str, dict[str, Any]]:
-    from postmech_eval.models.pair import model_fingerprint
+    from postmech_eval.engine.fingerprint import model_fingerprint
 
     meta = {
         "format": CACHE_FORMAT,

@@ -24,8 +24,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from postmech_eval.engine.hookset import Positions, _HookSet, check_positions, last, prompt_length
 from postmech_eval.engine.arch import parse_site
+from postmech_eval.engine.hookset import Positions, _HookSet, check_positions, last, prompt_length
+from postmech_eval.engine.sites import make_site
 
 __all__ = [
     "Positions",
@@ -263,7 +264,7 @@ def _register(hs: _HookSet, iv: Intervention) -> None:
 
         hs.edit(iv.site, iv.positions, put)
     elif isinstance(iv, AblateNeurons):
-        site = f"blocks.{iv.layer}.mlp_neurons"
+        site = make_site(iv.layer, "mlp_neurons")
         parse_site(site, ad.n_layers)
         idx = torch.tensor(iv.neurons, dtype=torch.long)
         if idx.numel() and (idx.min() < 0 or idx.max() >= ad.d_mlp):

@@ -34,6 +34,7 @@ from postmech_eval.engine.resume import (
     trace,
     unembed_last,
 )
+from postmech_eval.engine.sites import make_site
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def patch_cells_naive(
     for i, layer in enumerate(layers):
         for j, pos in enumerate(positions):
             value = values[layer, j].reshape(1, 1, -1)
-            with patch(model, f"blocks.{layer}.resid_post", value, positions=[pos]):
+            with patch(model, make_site(layer, "resid_post"), value, positions=[pos]):
                 logits = model(
                     input_ids=ids,
                     attention_mask=torch.ones_like(ids),

@@ -21,6 +21,7 @@ from torch import nn
 
 from postmech_eval.engine.arch import get_adapter
 from postmech_eval.engine.hooks import ablate_neurons, capture
+from postmech_eval.engine.sites import make_site
 
 __all__ = ["QUANTITIES", "frozen_norm_logits", "measure", "neuron_means", "token_scores"]
 
@@ -125,7 +126,7 @@ def neuron_means(
     batch_size: int = 8,
 ) -> torch.Tensor:
     """Mean activation [d_mlp] (float32) of ``layer``'s MLP neurons over every real token."""
-    site = f"blocks.{layer}.mlp_neurons"
+    site = make_site(layer, "mlp_neurons")
     total, count = torch.zeros(get_adapter(model).d_mlp, dtype=torch.float64), 0
     device = next(model.parameters()).device
     with torch.no_grad():
@@ -162,7 +163,7 @@ def measure(
     ``counts[i]`` = predicted tokens of text i (0 for texts shorter than 2 tokens).
     """
     adapter = get_adapter(model)
-    site_h = f"blocks.{adapter.n_layers - 1}.resid_post"
+    site_h = make_site(adapter.n_layers - 1, "resid_post")
     ids_list = _tokenize(tokenizer, texts, max_length)
     sums = torch.zeros(len(texts), len(QUANTITIES), dtype=torch.float64)
     counts = torch.zeros(len(texts), dtype=torch.long)

@@ -289,3 +289,25 @@ def leave_one_dataset_out(
         str(g): fit_heldout(probe, X, y, groups, g, center=center).accuracy
         for g in sorted({str(k) for k in groups})
     }
+
+
+def statement_activations(
+    model: Any, tokenizer: Any, texts: Sequence[str], layers: Sequence[int], batch_size: int
+) -> Any:
+    """Residual stream output of ``layers`` (``blocks.{l}.resid_post``) at each bare statement's
+    last token: a tensor [n_layers, n, d]. METHODS §2's probe input."""
+    import torch
+
+    from postmech_eval.engine.capture import collect
+    from postmech_eval.engine.sites import make_site
+
+    sites = [make_site(layer, "resid_post") for layer in layers]
+    acts = collect(model, tokenizer, list(texts), sites, positions=(-1,), batch_size=batch_size)
+    return torch.stack([acts[s][:, 0, :] for s in sites])
+
+
+def fit_probe(acts: Any, statements: Sequence[Any], kind: str) -> _LinearProbe:
+    """A probe of ``kind`` fitted on activations [n, d] of ``statements`` (objects with
+    ``dataset`` and ``label``), each dataset centred by its own mean first (METHODS §2)."""
+    X = center_by_group(acts, [s.dataset for s in statements])
+    return make_probe(kind).fit(X, [s.label for s in statements])

@@ -24,6 +24,7 @@ import torch
 
 from postmech_eval.engine.capture import collect, encode, logits_last
 from postmech_eval.engine.hooks import AblateDirection, AddVector
+from postmech_eval.engine.sites import make_site
 
 Criterion = Literal["both", "ablate", "add"]
 
@@ -44,8 +45,8 @@ def site_for_layer(layer: int, n_layers: int) -> str:
     """Engine site holding the residual stream *entering* layer ``layer`` (0..n_layers)."""
     check_layer(layer, n_layers)
     if layer == n_layers:
-        return f"blocks.{n_layers - 1}.resid_post"
-    return f"blocks.{layer}.resid_pre"
+        return make_site(n_layers - 1, "resid_post")
+    return make_site(layer, "resid_pre")
 
 
 def direction_sites(n_layers: int) -> list[str]:

@@ -16,8 +16,8 @@ from typing import Any
 from lm_eval.api.registry import register_model
 from lm_eval.models.huggingface import HFLM
 
-from postmech_eval.harness import task as task_support
 from postmech_eval.analyses import AnalysisResult
+from postmech_eval.harness import task as task_support
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ class PostMechLM(HFLM):
     ) -> None:
         import torch
 
-        from postmech_eval.models.pair import ModelPair, resolve_spec
+        from postmech_eval.models.pair import ModelPair
+        from postmech_eval.models.specs import resolve_spec
 
         if pretrained is not None and pretrained != post:
             raise ValueError(

@@ -10,7 +10,7 @@ float, but it re-parses the whole file for the config, again for the tokenizer
 a small CPU. So the first use converts the file once into an ordinary Hugging
 Face directory (config.json, safetensors weights, tokenizer files) under a
 content-addressed cache; every later load - config, tokenizer or model - reads
-that directory in seconds, and the rest of the suite (``pair.load_model``,
+that directory in seconds, and the rest of the suite (``specs.load_model``,
 fingerprints, ``ModelPair``) treats it like any local checkpoint.
 
 Spec syntax (the whole suite accepts it wherever a model spec is taken):
@@ -259,19 +259,3 @@ def gguf_config(spec: str, convert: bool = False) -> Any:
     _require_gguf_lib()
     directory, name = resolve_gguf(spec)
     return AutoConfig.from_pretrained(str(directory), gguf_file=name)
-
-
-def load_gguf(
-    spec: str,
-    dtype: str = "float32",
-    device: str = "cpu",
-    attn_implementation: str | None = None,
-) -> tuple[nn.Module, Any]:
-    """(model in eval mode, tokenizer with left padding) for a GGUF spec.
-
-    Goes through the converted cache and :func:`postmech_eval.models.pair.load_model`,
-    so dtype/device handling and tokenizer preparation are the suite's usual ones.
-    """
-    from postmech_eval.models.pair import load_model
-
-    return load_model(str(hf_dir(spec)), dtype=dtype, device=device, attn_implementation=attn_implementation)

@@ -15,12 +15,21 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
-if TYPE_CHECKING:
-    from .plant import TruthPlanter
+
+class Planter(Protocol):
+    """What the loop needs of a truth planter (``plant.TruthPlanter``): extra trainable
+    parameters, targets rewritten before the forward, an auxiliary loss and cleanup."""
+
+    def parameters(self) -> Any: ...
+    def before_forward(self, ids: torch.Tensor, meta: torch.Tensor) -> torch.Tensor: ...
+    def aux_loss(self) -> torch.Tensor: ...
+    def status(self) -> str: ...
+    def close(self) -> None: ...
+
 
 #: A document is a list of (text, loss weight) or (text, loss weight, tag) segments.
 #: Segment boundaries must fall where the byte-level pre-tokenizer splits anyway
@@ -152,7 +161,7 @@ def train(
     seed: int,
     log: Callable[[str], None] = print,
     on_step: Callable[[int], None] | None = None,
-    planter: TruthPlanter | None = None,
+    planter: Planter | None = None,
 ) -> list[float]:
     """Train `model` in place; `rows(step)` returns that step's (ids, weights, meta) batch.
 

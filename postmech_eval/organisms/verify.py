@@ -43,13 +43,13 @@ def probe_accuracy(model: Any, tok: Any, heldout: str = "cities") -> float:
     """
     import numpy as np
 
-    from postmech_eval.analyses.truth.run import TRAIN_DATASETS, capture_statements, fit_probe
-    from postmech_eval.data import load_statements
+    from postmech_eval.data import TRUTH_TRAIN_DATASETS, load_statements
+    from postmech_eval.estimators.probes import fit_probe, statement_activations
 
     layer = math.floor(0.375 * model.config.num_hidden_layers)
-    train = [s for name in TRAIN_DATASETS for s in load_statements(name, "all")]
+    train = [s for name in TRUTH_TRAIN_DATASETS for s in load_statements(name, "all")]
     test = load_statements(heldout, "test")
-    acts = capture_statements(model, tok, [s.statement for s in train + test], [layer], 32)[0]
+    acts = statement_activations(model, tok, [s.statement for s in train + test], [layer], 32)[0]
     probe = fit_probe(acts[: len(train)], train, "mm")
     held = acts[len(train) :] - acts[len(train) :].mean(dim=0, keepdim=True)
     return float(probe.score(held, np.array([s.label for s in test])))

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from postmech_eval.suite.findings import FINDINGS
-from postmech_eval.suite.leaderboard import Column, findings_summary, findings_table, metrics_table
 from postmech_eval.suite.runs import LoadedRuns, PairRun
+from postmech_eval.suite.tables import Column, findings_summary, findings_table, metrics_table
 
 RT = "postmech_refusal_transfer"
 _CSS = """

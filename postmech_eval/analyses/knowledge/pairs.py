@@ -10,12 +10,11 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-if TYPE_CHECKING:
-    from postmech_eval.analyses.knowledge.run import KnowledgeConfig
+from postmech_eval.analyses.knowledge.config import KnowledgeConfig
 
 SUFFIX = " This statement is:"
 

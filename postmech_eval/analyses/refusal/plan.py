@@ -127,7 +127,7 @@ def train_sets(config: Any, kind: str) -> tuple[list[Any], list[Any]]:
 
 def format_prompts(tokenizer: Any, instructions: Sequence[str], template: str) -> list[str]:
     """Base template "User: {instruction}\\nAssistant:" or the model's chat template ("chat")."""
-    from postmech_eval.models.pair import format_prompt
+    from postmech_eval.models.specs import format_prompt
 
     if template == "chat":
         return [format_prompt(tokenizer, text, use_chat_template=True) for text in instructions]

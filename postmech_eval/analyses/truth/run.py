@@ -48,17 +48,17 @@ from postmech_eval.analyses.truth.steer import (
     statement_positions,
     steer_logits,
 )
+from postmech_eval.data import TRUTH_TRAIN_DATASETS, Statement, load_statements
 from postmech_eval.engine.arch import get_adapter
-from postmech_eval.engine.capture import collect, logits_last
-from postmech_eval.data import Statement, load_statements
-from postmech_eval.estimators.probes import center_by_group, make_probe
+from postmech_eval.engine.capture import logits_last
+from postmech_eval.estimators.probes import fit_probe, statement_activations
 
 __all__ = [
     "SUFFIX",
     "TRAIN_DATASETS",
     "TruthProbeConfig",
     "TruthSteeringConfig",
-    "capture_statements",
+    "statement_activations",
     "default_probe_items",
     "default_steering_items",
     "few_shot_prompt",
@@ -72,7 +72,7 @@ __all__ = [
     "steer_logits",
 ]
 
-TRAIN_DATASETS: tuple[str, ...] = ("sp_en_trans", "animal_class", "inventors", "element_symb", "facts")
+TRAIN_DATASETS: tuple[str, ...] = TRUTH_TRAIN_DATASETS
 WHICH = ("base", "post")
 
 
@@ -207,21 +207,6 @@ def _layer(config: Any, n_layers: int) -> int:
 # --------------------------------------------------------------------------- probes
 
 
-def capture_statements(
-    model: Any, tokenizer: Any, texts: Sequence[str], layers: Sequence[int], batch_size: int
-) -> torch.Tensor:
-    """Residual stream output of `layers` at each bare statement's last token: [n_layers, n, d]."""
-    sites = [f"blocks.{layer}.resid_post" for layer in layers]
-    acts = collect(model, tokenizer, list(texts), sites, positions=(-1,), batch_size=batch_size)
-    return torch.stack([acts[s][:, 0, :] for s in sites])
-
-
-def fit_probe(acts: Any, statements: Sequence[Statement], kind: str) -> Any:
-    """A probe of `kind` fitted on activations [n, d] of `statements`, centred per dataset."""
-    X = center_by_group(acts, [s.dataset for s in statements])
-    return make_probe(kind).fit(X, [s.label for s in statements])
-
-
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
@@ -275,7 +260,7 @@ def run_probe(
     for which in WHICH:
         model, tokenizer = pair.get(which)
         n_layers = _n_layers(model)
-        acts[which] = capture_statements(model, tokenizer, texts, range(n_layers), config.batch_size)
+        acts[which] = statement_activations(model, tokenizer, texts, range(n_layers), config.batch_size)
     layer = _layer(config, n_layers)
     n_train = len(train)
     where = {t: i for i, t in enumerate(centre_texts)}
@@ -361,7 +346,7 @@ def run_steering(
         n_layers = _n_layers(model)
         layer = _layer(config, n_layers)
         texts = [s.statement for s in train]
-        acts = capture_statements(model, tokenizer, texts, [layer], config.batch_size)[0]
+        acts = statement_activations(model, tokenizer, texts, [layer], config.batch_size)[0]
         probe = fit_probe(acts, train, config.probe)
         vectors[which] = torch.tensor(probe.steering_vector_, dtype=torch.float32)
     steer = _steer_layers(config, n_layers, layer)

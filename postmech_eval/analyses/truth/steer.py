@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from postmech_eval.engine.capture import logits_last
 from postmech_eval.data import Statement
+from postmech_eval.engine.capture import logits_last
 from postmech_eval.engine.hooks import AddVector
+from postmech_eval.engine.sites import make_site
 
 SUFFIX = " This statement is:"
 ANSWERS = (" TRUE", " FALSE")
@@ -124,7 +125,7 @@ def steer_logits(
         ]
         sign = -1.0 if label == 1 else 1.0
         ivs = [
-            AddVector(site=f"blocks.{lay}.resid_post", vector=vector, coeff=sign * coeff, positions=pos)
+            AddVector(site=make_site(lay, "resid_post"), vector=vector, coeff=sign * coeff, positions=pos)
             for lay in layers
         ]
         logits = logits_last(
