@@ -31,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from postmech_eval.engine.arch import get_adapter  # noqa: E402
 from postmech_eval.engine.capture import encode  # noqa: E402
-from postmech_eval.engine.generation import generate_ids, generate_reference_ids  # noqa: E402
+from postmech_eval.engine.generation import generate_ids  # noqa: E402
 from postmech_eval.engine.hooks import AblateDirection, capture  # noqa: E402
+from tests.references import generate_reference_ids  # noqa: E402
 
 WORDS = (
     "the city of paris is in france and the city of lyon is in france too . "

@@ -28,8 +28,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from postmech_eval.engine import patching  # noqa: E402
 from postmech_eval.analyses.knowledge.run import KnowledgeConfig, build_pairs, default_items, label_token_ids  # noqa: E402
+from postmech_eval.engine import patching  # noqa: E402
+from tests.references import patch_cells_naive  # noqa: E402
 
 
 def load_gemma() -> tuple[torch.nn.Module, object]:
@@ -105,9 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     def naive_block(m, p, other: torch.Tensor | None):
         values = patching.trace(m, p.true_ids).values(p.positions)
         clean = m(input_ids=p.false_ids, logits_to_keep=1).logits[:, -1]
-        cells = [patching.patch_cells_naive(m, p.false_ids, values, p.positions, readout)]
+        cells = [patch_cells_naive(m, p.false_ids, values, p.positions, readout)]
         if other is not None:
-            cells.append(patching.patch_cells_naive(m, p.false_ids, other, p.positions, readout))
+            cells.append(patch_cells_naive(m, p.false_ids, other, p.positions, readout))
         return torch.stack(cells), readout(clean)
 
     def timed(fn, *a):

@@ -90,7 +90,7 @@ def entropy_figures(model: Any, tok: Any, args: argparse.Namespace) -> dict[str,
 
 def truth_figures(model: Any, tok: Any, args: argparse.Namespace) -> dict[str, Any]:
     """Held-out-cities probe accuracy at every layer from one capture pass."""
-    from postmech_eval.analyses.truth.run import TRAIN_DATASETS, statement_activations, layer_sweep
+    from postmech_eval.analyses.truth.run import TRAIN_DATASETS, layer_sweep, statement_activations
     from postmech_eval.data import load_statements
 
     train = [s for name in TRAIN_DATASETS for s in load_statements(name, "all")]

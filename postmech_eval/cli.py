@@ -11,13 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-SUITE_TASKS = (
-    "postmech_knowledge_patching",
-    "postmech_truth_probe",
-    "postmech_truth_steering",
-    "postmech_refusal_transfer",
-    "postmech_entropy_neurons",
-)
+from postmech_eval.analyses.catalogue import SUITE_TASKS
 
 
 def _run_command(args: argparse.Namespace) -> int:

@@ -1,27 +1,170 @@
-"""One validator for every analysis config.
+"""One validator and one suggestion helper for every config, file and name lookup.
 
-Values reach analyses as strings from lm-eval's ``--model_args``; parsing them in one
-place keeps one error shape ("The 'x' parameter of Y must be ... Got ... instead.").
+Why: values reach the suite as strings (lm-eval ``--model_args`` / ``--metadata``), YAML
+files and JSON, and a user should read the same two message shapes wherever they erred:
+
+- "The 'x' parameter of Y must be <constraint>. Got <value> instead." (:func:`validate`,
+  :func:`from_kwargs`), with constraints kept as data beside each config class, as
+  scikit-learn's ``_parameter_constraints`` are;
+- "unknown <kind> 'y'. Did you mean 'z'? Available: a, b, c" (:func:`suggestion`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter outside its constraints (a ValueError and a TypeError, as scikit-learn's is,
+    so callers catching either see it)."""
+
+
+def suggestion(kind: str, name: Any, valid: Iterable[Any]) -> str:
+    """The one "unknown X" message: ``unknown organism 'bsae'. Did you mean 'base'? Available: ...``."""
+    valid = [str(v) for v in valid]
+    close = difflib.get_close_matches(str(name), valid, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"unknown {kind} {name!r}.{hint} Available: {', '.join(valid)}"
+
+
+def reject_unknown_keys(keys, valid, where: str, error: type[Exception] = KeyError) -> None:
+    """Refuse a misspelt key anywhere (configs, thresholds, the pairs registry)."""
+    valid = list(valid)
+    for key in keys:
+        if key not in valid:
+            raise error(f"{where}: " + suggestion("key", key, valid))
+
+
+# ----------------------------------------------------------------------------- constraints
+@dataclass(frozen=True)
+class Interval:
+    """A number in [low, high] (``closed`` says which ends are included); None = unbounded."""
+
+    kind: type
+    low: float | None
+    high: float | None
+    closed: typing.Literal["both", "left", "right", "neither"] = "both"
+
+    def holds(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return False
+        if self.kind is Integral and not isinstance(value, Integral):
+            return False
+        if not isinstance(value, Real) or math.isnan(value):
+            return False
+        lo_ok = self.low is None or (
+            value >= self.low if self.closed in ("both", "left") else value > self.low
+        )
+        hi_ok = self.high is None or (
+            value <= self.high if self.closed in ("both", "right") else value < self.high
+        )
+        return lo_ok and hi_ok
+
+    def describe(self) -> str:
+        what = "an int" if self.kind is Integral else "a float"
+        left = "[" if self.closed in ("both", "left") else "("
+        right = "]" if self.closed in ("both", "right") else ")"
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        return f"{what} in the range {left}{low}, {high}{right}"
+
+
+@dataclass(frozen=True)
+class Options:
+    """One of a fixed set of values."""
+
+    values: tuple[Any, ...]
+
+    def holds(self, value: Any) -> bool:
+        return value in self.values
+
+    def describe(self) -> str:
+        return f"one of {list(self.values)}"
+
+
+@dataclass(frozen=True)
+class NonEmpty:
+    """A non-empty tuple / list / str."""
+
+    def holds(self, value: Any) -> bool:
+        return isinstance(value, (tuple, list, str)) and len(value) > 0
+
+    def describe(self) -> str:
+        return "non-empty"
+
+
+@dataclass(frozen=True)
+class Satisfies:
+    """Any other rule, with the words that describe it (e.g. a template holding a placeholder)."""
+
+    predicate: typing.Callable[[Any], bool]
+    description: str
+
+    def holds(self, value: Any) -> bool:
+        try:
+            return bool(self.predicate(value))
+        except (TypeError, ValueError):
+            return False
+
+    def describe(self) -> str:
+        return self.description
+
+
+Constraint = Interval | Options | NonEmpty | Satisfies | None
+
+
+def _describe(constraints: list[Constraint]) -> str:
+    parts = ["None" if c is None else c.describe() for c in constraints]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _fmt(value: Any) -> str:
+    return repr(value) if not isinstance(value, float) else f"{value!r}"
+
+
+def validate(obj: Any) -> None:
+    """Check each field of a config dataclass against its class' ``_constraints``."""
+    owner = type(obj).__name__
+    for name, constraints in getattr(type(obj), "_constraints", {}).items():
+        value = getattr(obj, name)
+        if any((c is None and value is None) or (c is not None and c.holds(value)) for c in constraints):
+            continue
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be {_describe(constraints)}. Got {_fmt(value)} instead."
+        )
+
+
+class Config:
+    """Mixin of every analysis config (frozen dataclasses): constraints checked on
+    construction, and :meth:`from_kwargs` for string values with unknown keys refused."""
+
+    _constraints: ClassVar[dict[str, list[Constraint]]] = {}
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @classmethod
+    def from_kwargs(cls: type[T], kwargs: dict[str, Any] | None) -> T:
+        return from_kwargs(cls, kwargs)
+
+
+# ----------------------------------------------------------------------------- string parsing
 def _parse(value: Any, annotation: Any, name: str, owner: str) -> Any:
     if not isinstance(value, str):
         return value
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
-        errors = []
         if value.lower() in ("none", "null") and type(None) in args:
             return None
         for arg in args:
@@ -29,8 +172,8 @@ def _parse(value: Any, annotation: Any, name: str, owner: str) -> Any:
                 continue
             try:
                 return _parse(value, arg, name, owner)
-            except ValueError as err:
-                errors.append(str(err))
+            except ValueError:
+                continue
         raise ValueError(f"The {name!r} parameter of {owner} must be {annotation}. Got {value!r} instead.")
     if origin is typing.Literal:
         if value in args:
@@ -44,11 +187,7 @@ def _parse(value: Any, annotation: Any, name: str, owner: str) -> Any:
         return tuple(_parse(p, inner, name, owner) for p in parts)
     try:
         if annotation is bool:
-            if value.lower() in ("true", "1", "yes"):
-                return True
-            if value.lower() in ("false", "0", "no"):
-                return False
-            raise ValueError
+            return parse_bool(value, name, owner)
         if annotation in (int, float, str):
             return annotation(value)
     except ValueError:
@@ -58,29 +197,29 @@ def _parse(value: Any, annotation: Any, name: str, owner: str) -> Any:
     return value
 
 
-def reject_unknown_keys(keys, valid, where: str, error: type[Exception] = KeyError) -> None:
-    """One message shape for a misspelt key anywhere (configs, thresholds, the pairs registry)."""
-    valid = list(valid)
-    for key in keys:
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else f" Allowed: {valid}."
-            raise error(f"{where} has unknown key {key!r}.{hint}")
+def parse_bool(value: Any, name: str, owner: str) -> bool:
+    """true/false spellings only (``maybe`` is an error, not False)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError(f"The {name!r} parameter of {owner} must be true or false. Got {value!r} instead.")
 
 
 def from_kwargs(cls: type[T], kwargs: dict[str, Any] | None) -> T:
     """Build a frozen config dataclass from (possibly string) keyword values.
 
-    Unknown keys raise ``KeyError`` with close matches and the valid list, so a typo in
+    Unknown keys raise ``KeyError`` with the close match and the valid list, so a typo in
     ``--model_args`` never silently falls back to a default.
     """
     kwargs = dict(kwargs or {})
     hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls) if f.init}
+    fields = sorted(f.name for f in dataclasses.fields(cls) if f.init)
     for key in kwargs:
         if key not in fields:
-            close = difflib.get_close_matches(key, sorted(fields), n=3)
-            hint = f" Did you mean {close}?" if close else ""
-            raise KeyError(f"Unknown parameter {key!r} for {cls.__name__}.{hint} Valid: {sorted(fields)}")
+            raise KeyError(suggestion(f"parameter of {cls.__name__}", key, fields))
     values = {k: _parse(v, hints[k], k, cls.__name__) for k, v in kwargs.items()}
     return cls(**values)

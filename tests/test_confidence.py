@@ -10,9 +10,9 @@ import torch
 
 from postmech_eval.analyses.confidence.run import ConfidenceConfig, run
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.hooks import capture
 from postmech_eval.estimators.entropy_ablation import QUANTITIES, frozen_norm_logits, measure, neuron_means
 from postmech_eval.estimators.entropy_neurons import EntropyNeuronScan
-from postmech_eval.engine.hooks import capture
 from postmech_eval.models.pair import ModelPair
 from tests.tiny_models import tiny_model, tiny_tokenizer
 

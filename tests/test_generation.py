@@ -7,13 +7,9 @@ import torch
 
 from postmech_eval.engine.arch import get_adapter
 from postmech_eval.engine.capture import collect
-from postmech_eval.engine.generation import (
-    generate,
-    generate_ids,
-    generate_reference,
-    generate_reference_ids,
-)
+from postmech_eval.engine.generation import generate, generate_ids
 from postmech_eval.engine.hooks import AblateDirection, AblateNeurons, AddVector, Patch
+from tests.references import generate_reference, generate_reference_ids
 from tests.tiny_models import ARCHITECTURES, tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)

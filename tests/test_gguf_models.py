@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from postmech_eval.models import gguf as gguf_models
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.models import gguf as gguf_models
 from postmech_eval.models.gguf import (
     SHORTCUTS,
     GGUFShortcut,
@@ -123,7 +123,7 @@ def test_resolve_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         resolve_gguf(f"gguf:{tmp_path / 'missing.gguf'}")
     with pytest.raises(
-        ValueError, match=r"Unknown GGUF shortcut 'gemma3-27m'.*Did you mean 'gguf:gemma3-270m'"
+        ValueError, match=r"unknown GGUF shortcut 'gguf:gemma3-27m'.*Did you mean 'gguf:gemma3-270m'"
     ):
         resolve_gguf("gguf:gemma3-27m")
     with pytest.raises(ValueError, match="names no file"):

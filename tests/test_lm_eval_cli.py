@@ -54,6 +54,7 @@ def test_unknown_model_name_fails_fast_with_one_message():
 
 def test_whole_suite_through_lm_eval_cli(tmp_path):
     """One lm-eval process runs the `postmech` group; every named metric lands in results JSON."""
+    from postmech_eval.analyses.catalogue import CATALOGUE, SUITE_TASKS
     from postmech_eval.suite.runs import TASK_METRICS
 
     out = tmp_path / "res"
@@ -70,11 +71,18 @@ def test_whole_suite_through_lm_eval_cli(tmp_path):
         str(out),
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    results = results_of(out)["results"]
-    for task, metrics in TASK_METRICS.items():
+    data = results_of(out)
+    results = data["results"]
+    for task in SUITE_TASKS:
         assert task in results, f"{task} missing from results"
-        for metric in metrics:
-            assert f"{metric},none" in results[task], f"{task}: {metric} missing"
+        emitted = {k.split(",")[0] for k in results[task] if "_stderr" not in k} - {
+            "alias",
+            "name",
+            "sample_len",
+        }
+        assert emitted == set(TASK_METRICS[task]), f"{task}: results differ from the catalogue"
+        # lm-eval's table shows the catalogue's directions (↑ / ↓ / nothing)
+        assert data["higher_is_better"][task] == {m.name: m.higher_is_better for m in CATALOGUE[task]}
     assert results["postmech_refusal_transfer"]["refusal_post_harmful,none"] >= 0.0
     assert not math.isnan(results["postmech_truth_probe"]["probe_acc_post,none"])
     # --log_samples keeps one record per evaluated item, with the analysis' per-item data.
@@ -83,6 +91,6 @@ def test_whole_suite_through_lm_eval_cli(tmp_path):
     record = json.loads(samples[0]["resps"][0][0])["record"]
     assert record, "per-item record is empty"
     # Artifacts land beside the results, one folder per task, each with its summary.
-    for task in TASK_METRICS:
+    for task in SUITE_TASKS:
         summary = json.loads((art / task / "result.json").read_text())
         assert summary["seed"] is not None and summary["metrics"]

@@ -11,6 +11,7 @@ import torch
 
 from postmech_eval.engine import patching
 from postmech_eval.engine.arch import get_adapter
+from tests.references import patch_cells_naive
 from tests.tiny_models import tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)
@@ -45,7 +46,7 @@ def test_fast_equals_naive_per_cell(arch: str, prompts: tuple[torch.Tensor, torc
     donor, receiver = patching.trace(model, t_ids), patching.trace(model, f_ids)
     values = donor.values(POSITIONS)
     fast = patching.patch_cells(model, receiver, values, POSITIONS, readout)
-    naive = patching.patch_cells_naive(model, f_ids, values, POSITIONS, readout)
+    naive = patch_cells_naive(model, f_ids, values, POSITIONS, readout)
     assert fast.shape == (4, len(POSITIONS))
     assert (fast - naive).abs().max() < 1e-4
     # resuming from a KV-cached prefix (only columns >= start recomputed) is exact too
@@ -81,7 +82,7 @@ def test_broken_kv_resume_falls_back_to_full_prompt(prompts, caplog) -> None:
         resumed.prefix_kv[layer] = (torch.zeros_like(k), v)
     with caplog.at_level("WARNING", logger="postmech_eval.engine.patching"):
         fast = patching.patch_cells(model, resumed, values, POSITIONS, readout)
-    naive = patching.patch_cells_naive(model, prompts[1], values, POSITIONS, readout)
+    naive = patch_cells_naive(model, prompts[1], values, POSITIONS, readout)
     assert (fast - naive).abs().max() < 1e-4
     assert "recomputing full prompts" in caplog.text
     with pytest.raises(ValueError, match="start"):
@@ -112,7 +113,7 @@ def test_tokens_before_the_first_difference_are_skipped_exactly(prompts) -> None
     first_diff = int((prompts[0] != prompts[1]).nonzero()[0, 1]) - prompts[0].shape[1]
     receiver = patching.trace(model, prompts[1], start=first_diff)
     fast = patching.patch_cells(model, receiver, donor, positions, readout)
-    naive = patching.patch_cells_naive(model, prompts[1], donor, positions, readout)
+    naive = patch_cells_naive(model, prompts[1], donor, positions, readout)
     assert (fast - naive).abs().max() < 1e-4
     clean = readout(receiver.logits_last.unsqueeze(0))[0]
     assert torch.all(fast[:, :3] == clean) and (fast[:, 3] - clean).abs().max() > 1e-4
@@ -123,7 +124,7 @@ def test_cross_model_values_patch_into_other_model(prompts: tuple[torch.Tensor, 
     values = patching.trace(donor_model, prompts[0]).values(POSITIONS)
     receiver = patching.trace(receiver_model, prompts[1])
     fast = patching.patch_cells(receiver_model, receiver, values, POSITIONS, readout)
-    naive = patching.patch_cells_naive(receiver_model, prompts[1], values, POSITIONS, readout)
+    naive = patch_cells_naive(receiver_model, prompts[1], values, POSITIONS, readout)
     assert (fast - naive).abs().max() < 1e-4
 
 
@@ -200,7 +201,7 @@ def test_false_run_reuses_the_true_runs_prefix(arch: str, prompts) -> None:
     assert torch.allclose(reused.resid_post, plain.resid_post, atol=1e-5)
     assert torch.allclose(reused.logits_last, plain.logits_last, atol=1e-5)
     values = true_run.values(POSITIONS)
-    naive = patching.patch_cells_naive(model, f_ids, values, POSITIONS, readout)
+    naive = patch_cells_naive(model, f_ids, values, POSITIONS, readout)
     assert (patching.patch_cells(model, reused, values, POSITIONS, readout) - naive).abs().max() < 1e-4
     # a kept-KV trace is itself a valid receiver (its recorded cache is swapped out)
     kept = patching.trace(model, f_ids, keep_kv=True)

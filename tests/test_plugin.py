@@ -63,10 +63,14 @@ def test_task_manager_finds_every_task_without_include_path():
 
 @pytest.mark.parametrize("task", TASKS)
 def test_task_yaml_lists_metrics_with_aggregation(task):
+    """Every metric of the built task aggregates with the pair-level ``first`` from the task class."""
+    from postmech_eval.harness.task import PostMechTask, first
+
     config = task_manager()._index[task]
     assert config.yaml_path is not None and config.yaml_path.exists()
-    text = config.yaml_path.read_text()
-    assert "aggregation: !function utils.first" in text
+    obj = task_manager().load([task])["tasks"][task]
+    assert isinstance(obj, PostMechTask)
+    assert obj.aggregation() and all(agg is first for agg in obj.aggregation().values())
 
 
 def test_cli_help_is_fast_and_names_commands():
@@ -79,12 +83,19 @@ def test_cli_help_is_fast_and_names_commands():
 
 @pytest.mark.parametrize("task", TASKS)
 def test_task_yaml_declares_every_contract_metric(task):
-    """The metric names users and CI gates rely on are declared with an aggregation."""
-    import re
-    from pathlib import Path
-
+    """The metric names users and CI gates rely on are the built task's metrics."""
     from postmech_eval.suite.runs import TASK_METRICS
 
-    yaml_path = Path(__file__).resolve().parents[1] / "tasks" / task / f"{task}.yaml"
-    declared = set(re.findall(r"- metric: (\S+)", yaml_path.read_text()))
-    assert set(TASK_METRICS[task]) <= declared
+    obj = task_manager().load([task])["tasks"][task]
+    assert set(TASK_METRICS[task]) == set(obj.aggregation())
+
+
+def test_include_defaults_false_lists_no_postmech_task(tmp_path):
+    """The plugin respects lm-eval's switch: only the caller's paths, ours only when given."""
+    from lm_eval.tasks import TaskManager
+
+    from postmech_eval.harness.plugin import tasks_dir
+
+    assert TaskManager(include_defaults=False, include_path=str(tmp_path)).all_tasks == []
+    ours = TaskManager(include_defaults=False, include_path=tasks_dir()).all_tasks
+    assert set(TASKS) <= set(ours)

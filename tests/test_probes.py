@@ -14,11 +14,10 @@ from postmech_eval.estimators.probes import (
     MassMeanProbe,
     center_by_group,
     class_separation,
-    fit_heldout,
-    heldout_masks,
     leave_one_dataset_out,
     make_probe,
 )
+from tests.references import fit_heldout, heldout_masks
 
 # true rows [2,1], [4,3] (mean [3,2]); false rows [0,1], [-2,-1] (mean [-1,0])
 X_HAND = np.array([[2.0, 1.0], [4.0, 3.0], [0.0, 1.0], [-2.0, -1.0]])

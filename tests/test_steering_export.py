@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
+from postmech_eval.analyses.refusal.steering_export import export_steering, load_steering, steering_hookpoint
 from postmech_eval.engine.hooks import AddVector, intervene
 from postmech_eval.estimators.refusal_direction import site_for_layer
-from postmech_eval.analyses.refusal.steering_export import export_steering, load_steering, steering_hookpoint
 from tests.tiny_models import tiny_model, tiny_tokenizer
 
 torch.set_num_threads(1)

@@ -17,7 +17,6 @@ from postmech_eval.analyses.truth.run import (
     TRAIN_DATASETS,
     TruthProbeConfig,
     TruthSteeringConfig,
-    statement_activations,
     default_probe_items,
     default_steering_items,
     few_shot_prompt,
@@ -26,12 +25,13 @@ from postmech_eval.analyses.truth.run import (
     p_diff,
     run_probe,
     run_steering,
+    statement_activations,
     statement_positions,
     steer_logits,
 )
+from postmech_eval.data import Statement, load_statements
 from postmech_eval.engine.arch import get_adapter
 from postmech_eval.engine.capture import logits_last
-from postmech_eval.data import Statement, load_statements
 from postmech_eval.models.pair import ModelPair
 from tests.tiny_models import tiny_model, tiny_tokenizer
 

@@ -11,12 +11,15 @@ which file and line to fix.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+import jsonlines
+
+from postmech_eval.config import suggestion
 
 DATA_DIR = Path(__file__).resolve().parent
 
@@ -117,26 +120,38 @@ def _read_numbered(path: str | Path) -> tuple[dict, list[tuple[int, dict]]]:
         raise FileNotFoundError(f"read_jsonl: path must be an existing JSONL file, got {str(path)!r}")
     meta: dict = {}
     rows: list[tuple[int, dict]] = []
-    with path.open(encoding="utf-8") as fh:
+    current = 0  # line number of the object jsonlines is reading (it pulls one line per object)
+
+    def lines(fh):
+        nonlocal current
         for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(
-                    f"{path}:{lineno}: malformed JSON line ({err.msg} at column {err.colno})"
-                ) from None
-            if not isinstance(obj, dict):
-                raise ValueError(
-                    f"{path}:{lineno}: expected a JSON object per line, got {type(obj).__name__}"
-                )
-            if "_meta" in obj:
-                if rows or meta:
-                    raise ValueError(f"{path}:{lineno}: a '_meta' header is only allowed as the first line")
-                meta = obj["_meta"] if isinstance(obj["_meta"], dict) else {"value": obj["_meta"]}
-                continue
-            rows.append((lineno, obj))
+            if line.strip():
+                current = lineno
+                yield line
+
+    try:
+        with path.open(encoding="utf-8") as fh, jsonlines.Reader(lines(fh)) as reader:
+            for obj in reader.iter(type=dict):
+                if "_meta" in obj:
+                    if rows or meta:
+                        raise ValueError(
+                            f"{path}:{current}: a '_meta' header is only allowed as the first line"
+                        )
+                    meta = obj["_meta"] if isinstance(obj["_meta"], dict) else {"value": obj["_meta"]}
+                    continue
+                rows.append((current, obj))
+    except jsonlines.InvalidLineError as err:
+        cause = err.__cause__
+        what = (
+            f"malformed JSON line ({cause.msg} at column {cause.colno})"
+            if isinstance(cause, json.JSONDecodeError)
+            else "expected a JSON object per line"
+        )
+        raise ValueError(f"{path}:{current}: {what}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); save it as UTF-8"
+        ) from None
     if not rows:
         raise ValueError(f"{path}: file has no items (expected one JSON object per line after the header)")
     return meta, rows
@@ -208,9 +223,7 @@ def _filter_split(pairs: list[tuple[int, dict]], split: str, path: Path) -> list
 
 
 def _unknown(kind: str, name: str, valid: Sequence[str]) -> KeyError:
-    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-    return KeyError(f"unknown {kind} {name!r}.{hint} Available: {', '.join(valid)}")
+    return KeyError(suggestion(kind, name, valid))
 
 
 # --------------------------------------------------------------------------- statements

@@ -4,8 +4,8 @@ Why: refusal steering (METHODS §4) needs completions under directional
 ablation / activation addition. The paper's reference code recomputed the full
 sequence at every step; we go through ``model.generate`` with the KV cache,
 which is much faster and, because hooks know prefill vs decode steps (see
-:mod:`postmech_eval.engine.hooks`), gives the same tokens. ``generate_reference``
-keeps the slow recompute-everything loop for tests and benchmarks.
+:mod:`postmech_eval.engine.hooks`), gives the same tokens. The slow
+recompute-everything loop it is checked against lives in ``tests/references.py``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from postmech_eval.engine.capture import (
     _device,
     _progress,
     encode,
-    position_ids_from_mask,
     slice_interventions,
 )
-from postmech_eval.engine.hooks import Intervention, intervene, prompt_length
+from postmech_eval.engine.hooks import Intervention, intervene
 
 
 def _check_max_new(max_new_tokens: int) -> None:
@@ -86,67 +85,4 @@ def generate(
 ) -> list[str]:
     """Greedy completions (new text only, special tokens stripped) under ``interventions``."""
     ids = generate_ids(model, tokenizer, prompts, max_new_tokens, batch_size, interventions, progress)
-    return [tokenizer.decode(t, skip_special_tokens=True) for t in ids]
-
-
-@torch.no_grad()
-def generate_reference_ids(
-    model: nn.Module,
-    tokenizer: Any,
-    prompts: Sequence[str],
-    max_new_tokens: int = 32,
-    batch_size: int = 16,
-    interventions: Sequence[Intervention] = (),
-    full_logits: bool = False,
-) -> list[torch.Tensor]:
-    """Slow reference: recompute the whole sequence (no KV cache) at every step.
-
-    The prompt length is pinned so "generated" and negative positions mean
-    the same tokens as under ``generate_ids``. ``full_logits=True`` also
-    computes the logits of every position, as the paper's TransformerLens code
-    did; the default computes only the last row (a stricter speed baseline).
-    """
-    _check_max_new(max_new_tokens)
-    dev = _device(model)
-    eos = _eos_ids(model)
-    pad = tokenizer.pad_token_id
-    n = len(prompts)
-    out: list[torch.Tensor] = []
-    for start, stop in _batches(n, batch_size):
-        enc = encode(tokenizer, prompts[start:stop], dev)
-        ids, mask = enc["input_ids"], enc["attention_mask"]
-        width = ids.shape[1]
-        done = torch.zeros(ids.shape[0], dtype=torch.bool, device=dev)
-        ivs = slice_interventions(interventions, start, stop, n)
-        with intervene(model, ivs), prompt_length(model, width):
-            for _ in range(max_new_tokens):
-                logits = model(
-                    input_ids=ids,
-                    attention_mask=mask,
-                    position_ids=position_ids_from_mask(mask),
-                    use_cache=False,
-                    logits_to_keep=0 if full_logits else 1,
-                ).logits[:, -1]
-                nxt = logits.argmax(-1)
-                nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
-                ids = torch.cat([ids, nxt[:, None]], 1)
-                mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
-                if eos:
-                    done |= torch.isin(nxt, torch.tensor(sorted(eos), device=dev))
-                    if bool(done.all()):
-                        break
-        out.extend(ids[:, width:].cpu())
-    return out
-
-
-def generate_reference(
-    model: nn.Module,
-    tokenizer: Any,
-    prompts: Sequence[str],
-    max_new_tokens: int = 32,
-    batch_size: int = 16,
-    interventions: Sequence[Intervention] = (),
-) -> list[str]:
-    """Text form of :func:`generate_reference_ids` (same decoding as :func:`generate`)."""
-    ids = generate_reference_ids(model, tokenizer, prompts, max_new_tokens, batch_size, interventions)
     return [tokenizer.decode(t, skip_special_tokens=True) for t in ids]

@@ -34,7 +34,6 @@ from postmech_eval.engine.resume import (
     trace,
     unembed_last,
 )
-from postmech_eval.engine.sites import make_site
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,6 @@ __all__ = [
     "Trace",
     "attribution_cells",
     "patch_cells",
-    "patch_cells_naive",
     "run_layer",
     "trace",
     "unembed_last",
@@ -175,37 +173,6 @@ def _patch_cells(
         for (layer, j), score in zip(cells, out, strict=True):
             scores[layer][j] = score
     return torch.stack([scores[layer] for layer in layers])
-
-
-@torch.no_grad()
-def patch_cells_naive(
-    model: nn.Module,
-    input_ids: Tensor,
-    values: Tensor,
-    positions: Sequence[int],
-    readout: Readout,
-    layers: Sequence[int] | None = None,
-) -> Tensor:
-    """Reference: one full forward per cell with the engine's ``patch`` hook. [len(layers), n]."""
-    from postmech_eval.engine.hooks import patch
-
-    n_layers = get_adapter(model).n_layers
-    layers = list(range(n_layers)) if layers is None else sorted(set(layers))
-    ids = (input_ids.reshape(1, -1) if input_ids.ndim == 1 else input_ids).to(values.device)
-    ids = ids.to(next(model.parameters()).device)
-    out = torch.empty(len(layers), len(positions))
-    for i, layer in enumerate(layers):
-        for j, pos in enumerate(positions):
-            value = values[layer, j].reshape(1, 1, -1)
-            with patch(model, make_site(layer, "resid_post"), value, positions=[pos]):
-                logits = model(
-                    input_ids=ids,
-                    attention_mask=torch.ones_like(ids),
-                    use_cache=False,
-                    **last_logits_only(model),
-                ).logits
-            out[i, j] = readout(logits[:, -1].float())[0].float().cpu()
-    return out
 
 
 def attribution_cells(

@@ -15,9 +15,10 @@ Streams, for block l (shapes are [batch, pos, d_model] unless said otherwise):
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Literal
+
+from postmech_eval.config import suggestion
 
 STREAMS: tuple[str, ...] = ("resid_pre", "resid_post", "attn_out", "mlp_out", "mlp_neurons")
 Stream = Literal["resid_pre", "resid_post", "attn_out", "mlp_out", "mlp_neurons"]
@@ -29,9 +30,7 @@ def make_site(layer: int, stream: Stream) -> str:
     if isinstance(layer, bool) or not isinstance(layer, int) or layer < 0:
         raise ValueError(f"The 'layer' parameter of make_site must be an int >= 0. Got {layer!r} instead.")
     if stream not in STREAMS:
-        close = difflib.get_close_matches(str(stream), STREAMS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown stream {stream!r}.{hint} Available: {', '.join(STREAMS)}")
+        raise KeyError(suggestion("stream", stream, STREAMS))
     return f"blocks.{layer}.{stream}"
 
 
@@ -45,10 +44,8 @@ def parse_site(site: str, n_layers: int | None = None) -> tuple[int, str]:
     m = _SITE_RE.match(site)
     if m is None or m.group(2) not in STREAMS:
         stream = site.rsplit(".", 1)[-1]
-        close = difflib.get_close_matches(stream, STREAMS, n=2)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise KeyError(
-            f"Unknown site {site!r}: expected 'blocks.{{L}}.{{stream}}' with stream in {STREAMS}.{hint}"
+            f"site {site!r} is not 'blocks.{{l}}.{{stream}}': " + suggestion("stream", stream, STREAMS)
         )
     layer, stream = int(m.group(1)), m.group(2)
     if n_layers is not None and not 0 <= layer < n_layers:

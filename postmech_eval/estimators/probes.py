@@ -13,9 +13,7 @@ sample's dataset (used for per-dataset centering and leave-one-dataset-out).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -227,68 +225,21 @@ def center_by_group(X: Any, groups: Sequence[Hashable]) -> np.ndarray:
     return out
 
 
-def heldout_masks(
-    groups: Sequence[Hashable], heldout: Hashable, train: Sequence[Hashable] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean (train, test) masks: test = rows of `heldout`; train = rows of `train`
-    (default: every other group). Unknown names raise with close matches."""
-    keys = [str(g) for g in groups]
-    known = sorted(set(keys))
-    wanted = [str(heldout)] + ([str(t) for t in train] if train is not None else [])
-    for name in wanted:
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=3)
-            hint = f" Did you mean {close}?" if close else ""
-            raise KeyError(f"Dataset {name!r} is not among the groups.{hint} Available: {known}")
-    if train is not None and str(heldout) in {str(t) for t in train}:
-        raise ValueError(
-            f"The held-out dataset {heldout!r} must not also be a training dataset. Got train={list(train)}."
-        )
-    arr = np.array(keys)
-    test = arr == str(heldout)
-    trn = np.isin(arr, [str(t) for t in train]) if train is not None else ~test
-    return trn, test
-
-
-@dataclass(frozen=True)
-class HeldoutFit:
-    """A probe fitted on the training groups and its accuracy on the held-out group."""
-
-    probe: _LinearProbe
-    accuracy: float
-    train_mask: np.ndarray
-    test_mask: np.ndarray
-
-
-def fit_heldout(
-    probe: _LinearProbe,
-    X: Any,
-    y: Any,
-    groups: Sequence[Hashable],
-    heldout: Hashable,
-    train: Sequence[Hashable] | None = None,
-    center: bool = True,
-) -> HeldoutFit:
-    """Fit a clone of `probe` on the training groups, score it on `heldout`.
-
-    With ``center=True`` each group is centred by its own mean first (so the
-    held-out group is centred by its own statistics, as in the reference protocol).
-    """
-    X = center_by_group(X, groups) if center else _as_array(X, "X", "fit_heldout", ndim=2)
-    y = _as_array(y, "y", "fit_heldout", ndim=1)
-    trn, test = heldout_masks(groups, heldout, train)
-    fitted = clone(probe).fit(X[trn], y[trn])
-    return HeldoutFit(fitted, fitted.score(X[test], y[test]), trn, test)
-
-
 def leave_one_dataset_out(
     probe: _LinearProbe, X: Any, y: Any, groups: Sequence[Hashable], center: bool = True
 ) -> dict[str, float]:
-    """Held-out accuracy for every group: train on all the others, test on it."""
-    return {
-        str(g): fit_heldout(probe, X, y, groups, g, center=center).accuracy
-        for g in sorted({str(k) for k in groups})
-    }
+    """Held-out accuracy for every group: train on all the others, test on it
+    (scikit-learn's ``LeaveOneGroupOut``; each group centred by its own mean first)."""
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    X = center_by_group(X, groups) if center else _as_array(X, "X", "leave_one_dataset_out", ndim=2)
+    y = _as_array(y, "y", "leave_one_dataset_out", ndim=1)
+    keys = np.array([str(g) for g in groups])
+    out: dict[str, float] = {}
+    for trn, test in LeaveOneGroupOut().split(X, y, keys):
+        fitted = clone(probe).fit(X[trn], y[trn])
+        out[str(keys[test][0])] = float(fitted.score(X[test], y[test]))
+    return dict(sorted(out.items()))
 
 
 def statement_activations(

@@ -17,6 +17,7 @@ from lm_eval.api.registry import register_model
 from lm_eval.models.huggingface import HFLM
 
 from postmech_eval.analyses import AnalysisResult
+from postmech_eval.analyses.catalogue import check_emitted
 from postmech_eval.harness import task as task_support
 
 log = logging.getLogger(__name__)
@@ -140,10 +141,13 @@ class PostMechLM(HFLM):
         finally:
             if self.one_at_a_time:
                 self._model, self.tokenizer = self.pair.get("post")
+        check_emitted(task, result.metrics)
         if len(result.records) != len(items):
             raise RuntimeError(
                 f"{task}: analysis returned {len(result.records)} records for {len(items)} items"
             )
+        # which stream "layer" means in this analysis (METHODS: h_l = resid_post, r_l = resid_pre)
+        result.config.setdefault("layer_stream", type(config).LAYER_STREAM)
         summary = {
             "task": task,
             "base": self.base_spec,

@@ -4,8 +4,9 @@ lm-eval 0.4.13 reads no plugin entry points, so ``postmech_eval.pth`` imports th
 interpreter start-up. It imports only ``sys`` then and installs a ``sys.meta_path`` finder that
 does nothing until lm-eval itself is imported: after ``lm_eval.models`` loads, the model is
 registered as a lazy "module:Class" string (registering earlier breaks ``--model hf``), and after
-``lm_eval.tasks.manager`` loads, our task folder is added to every ``TaskManager``'s include
-paths. When lm-eval reads the ``lm_eval.models`` / ``lm_eval.tasks`` entry-point groups itself
+``lm_eval.tasks.manager`` loads, our task folder joins every ``TaskManager`` that includes
+lm-eval's default tasks (``include_defaults=False`` keeps only the caller's paths). When
+lm-eval reads the ``lm_eval.models`` / ``lm_eval.tasks`` entry-point groups itself
 (upstream PRs #4013/#4015), each step stands aside and the entry points declared in
 ``pyproject.toml`` take over.
 """
@@ -54,15 +55,20 @@ def _after_task_manager(module) -> None:
         return
     original_init = module.TaskManager.__init__
 
-    def __init__(self, *args, include_path=None, **kwargs):
-        ours = tasks_dir()
-        if include_path is None:
-            paths = [ours]
-        elif isinstance(include_path, (list, tuple)):
-            paths = [ours, *include_path]
-        else:
-            paths = [ours, include_path]
-        original_init(self, *args, include_path=paths, **kwargs)
+    def __init__(self, *args, include_path=None, include_defaults=True, **kwargs):
+        # Installed plugin tasks count as defaults (as lm-eval's task entry-point proposal
+        # treats them): include_defaults=False means only the paths the caller gives.
+        paths = include_path
+        if include_defaults:
+            given = (
+                []
+                if include_path is None
+                else list(include_path)
+                if isinstance(include_path, (list, tuple))
+                else [include_path]
+            )
+            paths = [tasks_dir(), *given]
+        original_init(self, *args, include_path=paths, include_defaults=include_defaults, **kwargs)
 
     module.TaskManager.__init__ = __init__
     module.TaskManager._postmech_patched = True

@@ -1,10 +1,15 @@
-"""The thin layer between lm-eval task YAMLs and the analyses.
+"""The lm-eval face of the analyses: one task class for every ``postmech_*`` task.
 
 A postmech task's docs are the analysis' test items. lm-eval hands all of a task's requests to
 ``PostMechLM.generate_until`` at once; the model runs the analysis once over exactly those items
 (so ``--limit`` works as users expect) and answers each request with a JSON string holding the
 item's record and the pair-level metrics. ``process_results`` unpacks that; the metrics are
 pair-level, so every doc carries the same value and the aggregation takes the first.
+
+:class:`PostMechTask` fills in everything a task YAML would otherwise repeat (docs, prompt,
+generation settings, and the metric list with ``higher_is_better`` from the analysis' metric
+catalogue), the way lm-eval's own squadv2 task puts its metric metadata in Python. A task
+YAML is then its name, this class and its metadata.
 
 Analysis configuration comes from lm-eval's task metadata, which lm-eval builds from
 ``--model_args`` merged with ``--metadata``: keys that name a field of the task's config
@@ -14,6 +19,7 @@ dataclass are used, everything else (model arguments, other tasks' keys) is left
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import json
 import math
@@ -21,64 +27,72 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lm_eval.api.task import ConfigurableTask
+
+from postmech_eval.analyses.catalogue import task_metrics
+
 TASK_KEY = "_postmech_task"
 CONFIG_KEY = "_postmech_config"
 
 
+def _resolve(target: str) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 @dataclass(frozen=True, kw_only=True)
 class AnalysisSpec:
-    """Where a task's analysis lives; resolved lazily so lm-eval start-up stays cheap."""
+    """Where a task's analysis lives ("module:name"); resolved lazily so lm-eval start-up stays cheap."""
 
-    module: str
     run: str
     config: str
     items: str
+    docs: str = "postmech_eval.harness.task:load_docs"
 
     def load(self) -> tuple[Callable[..., Any], type, Callable[..., list[dict]]]:
-        mod = importlib.import_module(self.module)
-        return getattr(mod, self.run), getattr(mod, self.config), getattr(mod, self.items)
+        return _resolve(self.run), _resolve(self.config), _resolve(self.items)
 
 
+_REFUSAL = "postmech_eval.analyses.refusal.run"
+_TRUTH = "postmech_eval.analyses.truth.run"
 ANALYSES: dict[str, AnalysisSpec] = {
     "postmech_refusal_transfer": AnalysisSpec(
-        module="postmech_eval.analyses.refusal.run", run="run", config="RefusalConfig", items="default_items"
+        run=f"{_REFUSAL}:run", config=f"{_REFUSAL}:RefusalConfig", items=f"{_REFUSAL}:default_items"
     ),
-    # Same analysis; its docs come from hub datasets (analyses/_refusal_hub.py builds the files).
+    # Same analysis; its docs come from hub datasets (hub_docs builds the files).
     "postmech_refusal_transfer_hub": AnalysisSpec(
-        module="postmech_eval.analyses.refusal.run", run="run", config="RefusalConfig", items="default_items"
+        run=f"{_REFUSAL}:run",
+        config=f"{_REFUSAL}:RefusalConfig",
+        items=f"{_REFUSAL}:default_items",
+        docs="postmech_eval.harness.hub_docs:load_docs",
     ),
     "postmech_truth_probe": AnalysisSpec(
-        module="postmech_eval.analyses.truth.run",
-        run="run_probe",
-        config="TruthProbeConfig",
-        items="default_probe_items",
+        run=f"{_TRUTH}:run_probe", config=f"{_TRUTH}:TruthProbeConfig", items=f"{_TRUTH}:default_probe_items"
     ),
     "postmech_truth_steering": AnalysisSpec(
-        module="postmech_eval.analyses.truth.run",
-        run="run_steering",
-        config="TruthSteeringConfig",
-        items="default_steering_items",
+        run=f"{_TRUTH}:run_steering",
+        config=f"{_TRUTH}:TruthSteeringConfig",
+        items=f"{_TRUTH}:default_steering_items",
     ),
     "postmech_knowledge_patching": AnalysisSpec(
-        module="postmech_eval.analyses.knowledge.run",
-        run="run",
-        config="KnowledgeConfig",
-        items="default_items",
+        run="postmech_eval.analyses.knowledge.run:run",
+        config="postmech_eval.analyses.knowledge.config:KnowledgeConfig",
+        items="postmech_eval.analyses.knowledge.run:default_items",
     ),
     "postmech_entropy_neurons": AnalysisSpec(
-        module="postmech_eval.analyses.confidence.run",
-        run="run",
-        config="ConfidenceConfig",
-        items="default_items",
+        run="postmech_eval.analyses.confidence.run:run",
+        config="postmech_eval.analyses.confidence.run:ConfidenceConfig",
+        items="postmech_eval.analyses.confidence.run:default_items",
     ),
 }
 
 
 def spec_for(task: str) -> AnalysisSpec:
-    try:
-        return ANALYSES[task]
-    except KeyError:
-        raise KeyError(f"{task!r} is not a postmech analysis task. Available: {sorted(ANALYSES)}") from None
+    if task not in ANALYSES:
+        from postmech_eval.config import suggestion
+
+        raise KeyError(suggestion("postmech analysis task", task, ANALYSES))
+    return ANALYSES[task]
 
 
 def config_kwargs(task: str, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -90,11 +104,7 @@ def config_kwargs(task: str, metadata: dict[str, Any]) -> dict[str, Any]:
 
 def build_config(task: str, kwargs: dict[str, Any]):
     _, config_cls, _ = spec_for(task).load()
-    if hasattr(config_cls, "from_kwargs"):
-        return config_cls.from_kwargs(kwargs)
-    from postmech_eval.config import from_kwargs
-
-    return from_kwargs(config_cls, kwargs)
+    return config_cls.from_kwargs(kwargs)
 
 
 def load_docs(task: str, **metadata: Any):
@@ -145,15 +155,35 @@ def first(values: list[float]) -> float:
     return values[0] if values else math.nan
 
 
-def task_functions(task: str) -> dict[str, Callable[..., Any]]:
-    """What a task folder's ``utils.py`` re-exports for its YAML's ``!function`` lines."""
+class PostMechTask(ConfigurableTask):
+    """Every ``postmech_*`` task: the YAML names the task (and its metadata), this class
+    supplies the rest, and the metric list comes from the analysis' catalogue."""
 
-    def _load(**metadata: Any):
-        return load_docs(task, **metadata)
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        cfg = {k: v for k, v in (config or {}).items() if k != "class"}
+        task = cfg.get("task")
+        spec = spec_for(task)
+        cfg.update(
+            custom_dataset=functools.partial(_resolve(spec.docs), task),
+            test_split="test",
+            output_type="generate_until",
+            doc_to_text=doc_to_text,
+            doc_to_target="",
+            generation_kwargs={"until": [], "max_gen_toks": 1},
+            process_results=process_results,
+            metric_list=[
+                {"metric": m.name, "aggregation": first, "higher_is_better": m.higher_is_better}
+                for m in task_metrics(task)
+            ],
+        )
+        super().__init__(config=cfg)
 
-    return {
-        "load_docs": _load,
-        "doc_to_text": doc_to_text,
-        "process_results": process_results,
-        "first": first,
-    }
+
+def statements_docs(dataset: str = "cities", split: str = "test", **_metadata: Any):
+    """``custom_dataset`` of ``postmech_statements_mc``: bundled statements as plain docs."""
+    import datasets
+
+    from postmech_eval.data import load_statements
+
+    rows = [dataclasses.asdict(s) for s in load_statements(dataset, split=split)]
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})

@@ -30,7 +30,6 @@ transformers dequantised them, so a cached load equals a direct GGUF load.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import importlib
@@ -43,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from torch import nn
+
+from postmech_eval.config import suggestion
 
 PREFIX = "gguf:"
 _META_FILE = "postmech_gguf.json"
@@ -123,11 +124,10 @@ def resolve_gguf(spec: str) -> tuple[Path, str]:
     else:
         looks_like_path = "/" in target or "\\" in target or target.lower().endswith(".gguf")
         if not looks_like_path:
-            close = difflib.get_close_matches(target, SHORTCUTS, n=2)
-            hint = f" Did you mean {' or '.join(repr(PREFIX + c) for c in close)}?" if close else ""
             raise ValueError(
-                f"Unknown GGUF shortcut {target!r} in spec {spec!r}: expected a .gguf file path or "
-                f"one of {', '.join(PREFIX + k for k in SHORTCUTS)}.{hint}"
+                f"model spec {spec!r}: "
+                + suggestion("GGUF shortcut", PREFIX + target, [PREFIX + k for k in SHORTCUTS])
+                + " (or give a .gguf file path)"
             )
         path = Path(target).expanduser()
         if not path.is_file():

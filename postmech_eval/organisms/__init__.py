@@ -18,7 +18,6 @@ CLI: ``postmech-eval organisms list|path NAME|build|verify [NAME]`` or
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -48,9 +47,9 @@ def _check_name(name: str) -> None:
     if not isinstance(name, str):
         raise TypeError(f"name must be a str naming an organism; got {type(name).__name__}")
     if name not in ORGANISMS:
-        close = difflib.get_close_matches(name, ORGANISMS, n=2, cutoff=0.4)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise KeyError(f"unknown organism {name!r}.{hint} Available: {', '.join(ORGANISMS)}")
+        from postmech_eval.config import suggestion
+
+        raise KeyError(suggestion("organism", name, ORGANISMS))
 
 
 def organism_path(name: str, weights_dir: Path | None = None) -> Path:

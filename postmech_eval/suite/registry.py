@@ -7,7 +7,6 @@ reader recognises ("Llama-3.1-8B / Instruct"), and it records the per-pair setti
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from postmech_eval.config import reject_unknown_keys
+from postmech_eval.config import reject_unknown_keys, suggestion
 from postmech_eval.suite.runs import PairKey
 
 _PAIR_KEYS = ("name", "label", "base", "post", "kind", "model_args", "notes", "paper")
@@ -71,10 +70,7 @@ class Registry:
         for spec in self.pairs:
             if spec.name == name:
                 return spec
-        names = [p.name for p in self.pairs]
-        close = difflib.get_close_matches(name, names, n=3)
-        hint = f" Did you mean {close}?" if close else f" Available: {names}."
-        raise KeyError(f"Unknown pair {name!r} in {self.path}.{hint}")
+        raise KeyError(suggestion(f"pair of {self.path}", name, [p.name for p in self.pairs]))
 
 
 def _entry(raw: Any, index: int, path: Path) -> PairSpec:

@@ -19,50 +19,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from postmech_eval.analyses.catalogue import CATALOGUE
+
 logger = logging.getLogger("postmech_eval.suite.runs")
 
 DEFAULT_BASE = "organism:base"
 DEFAULT_POST = "organism:sft"
 TASK_PREFIX = "postmech_"
 RESULTS_GLOB = "results*.json"
-_BP = ("base", "post")
-# The fixed metric vocabulary of each task (issues 5-8); used to catch typos in gates.
+# Every task's metric names, from the analyses' catalogue (catches typos in gates).
 TASK_METRICS: dict[str, tuple[str, ...]] = {
-    "postmech_knowledge_patching": (
-        "patch_corr",
-        "patch_top10_iou",
-        "patch_peak_layer_shift",
-        "cross_recovery_base_to_post",
-        "cross_recovery_post_to_base",
-        "pairs_used",
-    ),
-    "postmech_truth_probe": (
-        "probe_acc_base",
-        "probe_acc_post",
-        "probe_acc_base_on_post",
-        "probe_acc_post_on_base",
-        "truth_dir_cosine",
-    ),
-    "postmech_truth_steering": (
-        *(f"nif_{d}_{t}" for d in _BP for t in _BP),
-        *(f"p_diff_{m}_{c}" for m in _BP for c in ("true", "false")),
-    ),
-    "postmech_refusal_transfer": (
-        *(f"refusal_{m}_{k}" for m in _BP for k in ("harmful", "harmless")),
-        *(f"refusal_{t}_harmful_ablate_{d}" for t in _BP for d in _BP),
-        *(f"refusal_{t}_harmless_add_{d}" for t in _BP for d in _BP),
-        "transfer_forward",
-        "transfer_backward",
-        "refusal_dir_cosine",
-    ),
-    "postmech_entropy_neurons": (
-        "entropy_neuron_iou",
-        "logitvar_spearman",
-        *(f"{m}_{w}" for m in ("ablate_dentropy", "ablate_dloss", "direct_effect_share") for w in _BP),
-        "entropy_base",
-        "entropy_post",
-        "entropy_gap_explained",
-    ),
+    task: tuple(m.name for m in metrics) for task, metrics in CATALOGUE.items()
 }
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)")
 
@@ -137,22 +104,20 @@ class LoadedRuns:
 
 
 def parse_model_args(value: str | Mapping[str, Any] | None) -> dict[str, str]:
-    """Parse lm-eval's ``model_args`` (``"a=1,b=2"`` or a dict) into a str -> str dict."""
+    """lm-eval's ``model_args`` (``"a=1,b=2"`` or the dict newer versions store) as str -> str.
+
+    The string form is parsed by lm-eval's own ``simple_parse_args_string``, so a results file
+    reads the way lm-eval read the command line (values kept as text for matching specs).
+    """
     if value is None or value == "":
         return {}
     if isinstance(value, Mapping):
         return {str(k): str(v) for k, v in value.items()}
     if not isinstance(value, str):
         raise TypeError(f"model_args must be a str or a dict. Got {type(value).__name__} instead.")
-    out: dict[str, str] = {}
-    for part in value.split(","):
-        if not part.strip():
-            continue
-        name, sep, val = part.partition("=")
-        if not sep:
-            raise ValueError(f"model_args entries must look like key=value. Got {part!r} instead.")
-        out[name.strip()] = val.strip()
-    return out
+    from lm_eval.utils import simple_parse_args_string
+
+    return {str(k): str(v) for k, v in simple_parse_args_string(value).items()}
 
 
 def pair_key(model_args: Mapping[str, str]) -> PairKey:

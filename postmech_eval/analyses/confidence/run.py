@@ -39,12 +39,14 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
 from postmech_eval.analyses import AnalysisResult
+from postmech_eval.config import Config, Constraint, Interval
 from postmech_eval.estimators.entropy_ablation import QUANTITIES, measure, neuron_means
 from postmech_eval.estimators.entropy_neurons import EntropyNeuronScan
 
@@ -54,8 +56,11 @@ MODELS = ("base", "post")
 
 
 @dataclass(frozen=True, kw_only=True)
-class ConfidenceConfig:
+class ConfidenceConfig(Config):
     """Settings of the entropy-neuron analysis (METHODS §5 defaults).
+
+    Candidates are the last block's MLP neurons (``blocks.{L-1}.mlp_neurons``); no other
+    layer is read or ablated.
 
     norm_quantile / n_neurons: selection (strictly above the quantile, then lowest logitvar).
     n_random_sets: random same-norm-range control draws (seeds seed, seed+1, ...).
@@ -73,39 +78,17 @@ class ConfidenceConfig:
     min_gap: float = 1e-3
     seed: int = 0
 
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            want = (int, float) if f.type == "float" else int
-            ok = (value is None and "None" in str(f.type)) or (
-                isinstance(value, want) and not isinstance(value, bool)
-            )
-            if not ok:
-                raise TypeError(
-                    f"The {f.name!r} parameter of ConfidenceConfig must be {f.type}. Got {value!r} instead."
-                )
-        checks = {
-            "norm_quantile": (0.0 <= self.norm_quantile < 1.0, "a float in [0, 1)"),
-            "n_neurons": (self.n_neurons >= 1, "an int >= 1"),
-            "n_random_sets": (self.n_random_sets >= 0, "an int >= 0"),
-            "n_reference": (self.n_reference is None or self.n_reference >= 1, "an int >= 1 or None"),
-            "max_length": (self.max_length >= 2, "an int >= 2"),
-            "batch_size": (self.batch_size >= 1, "an int >= 1"),
-            "min_gap": (self.min_gap >= 0.0, "a float >= 0"),
-        }
-        for name, (ok, what) in checks.items():
-            if not ok:
-                got = getattr(self, name)
-                raise ValueError(
-                    f"The {name!r} parameter of ConfidenceConfig must be {what}. Got {got!r} instead."
-                )
-
-    @classmethod
-    def from_kwargs(cls, kwargs: dict[str, Any] | None) -> ConfidenceConfig:
-        """Build from (string) values, e.g. lm-eval ``--metadata``; unknown keys raise KeyError."""
-        from postmech_eval.config import from_kwargs
-
-        return from_kwargs(cls, kwargs)
+    LAYER_STREAM: ClassVar[str] = "mlp_neurons"  # of the last block only
+    _constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "norm_quantile": [Interval(Real, 0, 1, closed="left")],
+        "n_neurons": [Interval(Integral, 1, None)],
+        "n_random_sets": [Interval(Integral, 0, None)],
+        "n_reference": [Interval(Integral, 1, None), None],
+        "max_length": [Interval(Integral, 2, None)],
+        "batch_size": [Interval(Integral, 1, None)],
+        "min_gap": [Interval(Real, 0, None)],
+        "seed": [Interval(Integral, None, None)],
+    }
 
 
 def default_items(config: ConfidenceConfig | None = None) -> list[dict[str, str]]:

@@ -7,9 +7,10 @@ the analysis that uses them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from numbers import Integral, Real
+from typing import ClassVar, Literal
 
-from postmech_eval.config import from_kwargs
+from postmech_eval.config import Config, Constraint, Interval, NonEmpty
 
 DEFAULT_DATASETS: tuple[str, ...] = (
     "cities",
@@ -23,8 +24,11 @@ DEFAULT_DATASETS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, kw_only=True)
-class KnowledgeConfig:
+class KnowledgeConfig(Config):
     """Knobs of the patching analysis; defaults follow METHODS §1.
+
+    Layers: a heatmap row l is the residual stream *output* of block l
+    (``blocks.{l}.resid_post``, the h_l of METHODS) patched at one position.
 
     ``n_positions``: heatmap columns = the last n tokens of the *statement* inside the
     prompt (column -1 = the statement's final token, just before " This statement is:").
@@ -52,23 +56,15 @@ class KnowledgeConfig:
     progress: bool = True
     seed: int = 0
 
-    def __post_init__(self) -> None:
-        checks = {
-            "max_pairs_per_dataset": self.max_pairs_per_dataset >= 1,
-            "n_positions": self.n_positions >= 1,
-            "shots_per_label": self.shots_per_label >= 0,
-            "min_gap": self.min_gap > 0,
-            "top_fraction": 0 < self.top_fraction <= 1,
-            "min_coverage": 0 <= self.min_coverage <= 1,
-            "max_rows": self.max_rows >= 1,
-            "datasets": len(self.datasets) >= 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(
-                    f"The {name!r} parameter of KnowledgeConfig is out of range. Got {getattr(self, name)!r}."
-                )
-
-    @classmethod
-    def from_kwargs(cls, kwargs: dict[str, Any] | None) -> KnowledgeConfig:
-        return from_kwargs(cls, kwargs)
+    LAYER_STREAM: ClassVar[str] = "resid_post"
+    _constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "datasets": [NonEmpty()],
+        "max_pairs_per_dataset": [Interval(Integral, 1, None)],
+        "n_positions": [Interval(Integral, 1, None)],
+        "shots_per_label": [Interval(Integral, 0, None)],
+        "min_gap": [Interval(Real, 0, None, closed="neither")],
+        "top_fraction": [Interval(Real, 0, 1, closed="right")],
+        "min_coverage": [Interval(Real, 0, 1)],
+        "max_rows": [Interval(Integral, 1, None)],
+        "seed": [Interval(Integral, None, None)],
+    }

@@ -45,13 +45,14 @@ def _place(cells: torch.Tensor, columns: Sequence[int], n_positions: int) -> tor
 
 def pearson(a: torch.Tensor, b: torch.Tensor) -> float:
     """Pearson r over cells finite in both; NaN when fewer than 2 or zero variance."""
+    from scipy.stats import pearsonr
+
     a, b = a.flatten().double(), b.flatten().double()
     ok = torch.isfinite(a) & torch.isfinite(b)
     a, b = a[ok], b[ok]
     if a.numel() < 2 or a.std() == 0 or b.std() == 0:
         return float("nan")
-    a, b = a - a.mean(), b - b.mean()
-    return float((a * b).sum() / (a.norm() * b.norm()))
+    return float(pearsonr(a.numpy(), b.numpy()).statistic)
 
 
 def top_mask(heatmap: torch.Tensor, fraction: float) -> torch.Tensor:
@@ -141,10 +142,10 @@ def summarise(
         "cross_recovery_post_to_base": masked_mean(heat["post_to_base"], mask_b),
         "pairs_used": float(len(use)),
     }
-    if config.attribution:
-        metrics["attribution_corr"] = (
-            pearson(torch.stack(exact), torch.stack(approx)) if exact else float("nan")
-        )
+    # NaN when attribution is off: every catalogue metric is always emitted
+    metrics["attribution_corr"] = (
+        pearson(torch.stack(exact), torch.stack(approx)) if config.attribution and exact else float("nan")
+    )
     return {
         "metrics": metrics,
         "heatmaps": heat,

@@ -33,8 +33,9 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -56,15 +57,29 @@ from postmech_eval.analyses.refusal.report import (
     records_from_texts,
     write_artifacts,
 )
+from postmech_eval.config import Config, Constraint, Interval, Options, Satisfies
 from postmech_eval.estimators.judges import REFUSAL_PHRASES, FirstSentenceJudge, PrefixJudge
 from postmech_eval.estimators.refusal_direction import Criterion, site_for_layer
 
 __all__ = ["RefusalConfig", "default_items", "run"]
 
 
+_TEMPLATE = Satisfies(
+    lambda v: isinstance(v, str) and (v == "chat" or "{instruction}" in v),
+    "'chat' or a template containing '{instruction}'",
+)
+_PHRASES = Satisfies(
+    lambda v: not isinstance(v, str) and len(v) > 0 and all(isinstance(p, str) and p.strip() for p in v),
+    "a non-empty tuple of non-empty strings",
+)
+
+
 @dataclass(frozen=True, kw_only=True)
-class RefusalConfig:
+class RefusalConfig(Config):
     """Settings of the refusal analysis; defaults follow METHODS §4.
+
+    Layers: a direction at layer l is read from the residual stream *entering* block l
+    (``blocks.{l}.resid_pre``); l == L means the last block's output (``blocks.{L-1}.resid_post``).
 
     layer: "default" (floor(0.35 L) as in METHODS, except the bundled organism pair, whose
     default is the site a generation sweep picks there — see ``_refusal_plan.ORGANISM_SITES``),
@@ -112,55 +127,32 @@ class RefusalConfig:
     num_threads: int | None = None
     export_steered: bool = False
 
+    LAYER_STREAM: ClassVar[str] = "resid_pre"
+    _constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "layer": [
+            Options(("default", "auto")),
+            Interval(Integral, 0, None),
+            Interval(Real, 0, 1, closed="right"),
+        ],
+        "position": [Interval(Integral, None, -1)],
+        **{
+            name: [Interval(Integral, 1, None)]
+            for name in ("max_new_tokens", "batch_size", "n_train", "auto_n_val", "auto_positions")
+        },
+        "alpha": [Satisfies(lambda v: not isinstance(v, bool) and math.isfinite(v), "a finite float"), None],
+        "auto_criterion": [Options(("both", "ablate", "add"))],
+        **{name: [_TEMPLATE] for name in ("base_template", "post_template")},
+        **{name: [_PHRASES] for name in ("judge_phrases", "loose_phrases", "score_phrases")},
+        "transfer_min_change": [Interval(Real, 0, None)],
+        "test_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "num_threads": [Interval(Integral, 1, None), None],
+        "seed": [Interval(Integral, None, None)],
+    }
+
     def __post_init__(self) -> None:
-        def bad(name: str, expected: str) -> ValueError:
-            return ValueError(
-                f"The {name!r} parameter of RefusalConfig must be {expected}. Got {getattr(self, name)!r} instead."
-            )
-
-        layer = self.layer
-        if isinstance(layer, str) and layer not in ("default", "auto"):
-            raise bad("layer", "'default', 'auto', an int >= 0 or a fraction in (0, 1]")
-        if isinstance(layer, bool) or (isinstance(layer, int) and layer < 0):
-            raise bad("layer", "'default', 'auto', an int >= 0 or a fraction in (0, 1]")
-        if isinstance(layer, float) and not 0.0 < layer <= 1.0:
-            raise bad("layer", "a fraction in (0, 1] when given as a float")
-        if isinstance(self.position, bool) or not isinstance(self.position, int) or self.position >= 0:
-            raise bad("position", "a negative int (-1 = last prompt token)")
-        for name in ("max_new_tokens", "batch_size", "n_train", "auto_n_val", "auto_positions"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(name, "a positive int")
-        if self.alpha is not None and not math.isfinite(float(self.alpha)):
-            raise bad("alpha", "a finite float or None")
-        if self.auto_criterion not in ("both", "ablate", "add"):
-            raise bad("auto_criterion", "one of ['both', 'ablate', 'add']")
-        for name in ("base_template", "post_template"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or (value != "chat" and "{instruction}" not in value):
-                raise bad(name, "'chat' or a template containing '{instruction}'")
+        super().__post_init__()
         for name in ("judge_phrases", "loose_phrases", "score_phrases"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, str)
-                or not value
-                or not all(isinstance(p, str) and p.strip() for p in value)
-            ):
-                raise bad(name, "a non-empty tuple of non-empty strings")
-            object.__setattr__(self, name, tuple(value))
-        if not 0.0 <= float(self.transfer_min_change):
-            raise bad("transfer_min_change", "a float >= 0")
-        if not 0.0 < float(self.test_fraction) < 1.0:
-            raise bad("test_fraction", "a float in (0, 1)")
-        if self.num_threads is not None and (isinstance(self.num_threads, bool) or self.num_threads < 1):
-            raise bad("num_threads", "a positive int or None")
-
-    @classmethod
-    def from_kwargs(cls, kwargs: dict[str, Any] | None) -> RefusalConfig:
-        """Build from (string) values, e.g. lm-eval ``--model_args``/``--metadata``."""
-        from postmech_eval.config import from_kwargs
-
-        return from_kwargs(cls, kwargs)
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
 
 def default_items(config: RefusalConfig | None = None) -> list[dict[str, Any]]:

@@ -27,8 +27,9 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -47,6 +48,16 @@ from postmech_eval.analyses.truth.steer import (
     p_diff,
     statement_positions,
     steer_logits,
+)
+from postmech_eval.config import (
+    Config,
+    Constraint,
+    Interval,
+    InvalidParameterError,
+    NonEmpty,
+    Options,
+    Satisfies,
+    validate,
 )
 from postmech_eval.data import TRUTH_TRAIN_DATASETS, Statement, load_statements
 from postmech_eval.engine.arch import get_adapter
@@ -77,8 +88,9 @@ WHICH = ("base", "post")
 
 
 @dataclass(frozen=True, kw_only=True)
-class TruthProbeConfig:
-    """METHODS §2 defaults. ``layer=None`` means floor(0.375 L); ``heldout`` is a bundled
+class TruthProbeConfig(Config):
+    """METHODS §2 defaults. ``layer`` is the block whose output is read
+    (``blocks.{layer}.resid_post``); ``layer=None`` means floor(0.375 L); ``heldout`` is a bundled
     dataset name or a path to a statement JSONL file; ``split`` picks the held-out items."""
 
     heldout: str = "cities"
@@ -89,19 +101,25 @@ class TruthProbeConfig:
     seed: int = 0
     batch_size: int = 16
 
+    LAYER_STREAM: ClassVar[str] = "resid_post"
+    _constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "heldout": [NonEmpty()],
+        "train_datasets": [NonEmpty()],
+        "layer": [Interval(Integral, 0, None), None],
+        "probe": [Options(("mm", "lr"))],
+        "split": [Options(("train", "test", "all"))],
+        "seed": [Interval(Integral, None, None)],
+        "batch_size": [Interval(Integral, 1, None)],
+    }
+
     def __post_init__(self) -> None:
         _check_common(self)
 
-    @classmethod
-    def from_kwargs(cls, kwargs: dict[str, Any] | None) -> TruthProbeConfig:
-        from postmech_eval.config import from_kwargs
-
-        return from_kwargs(cls, kwargs)
-
 
 @dataclass(frozen=True, kw_only=True)
-class TruthSteeringConfig:
-    """METHODS §3 defaults. ``layer=None``: probe layer floor(0.375 L); ``steer_layers=None``:
+class TruthSteeringConfig(Config):
+    """METHODS §3 defaults. ``layer`` and ``steer_layers`` are block outputs
+    (``blocks.{l}.resid_post``). ``layer=None``: probe layer floor(0.375 L); ``steer_layers=None``:
     floor(0.25 L)..layer inclusive; ``n_shots`` labelled examples, half true, half false."""
 
     heldout: str = "cities"
@@ -115,39 +133,33 @@ class TruthSteeringConfig:
     seed: int = 0
     batch_size: int = 16
 
+    LAYER_STREAM: ClassVar[str] = "resid_post"
+    _constraints: ClassVar[dict[str, list[Constraint]]] = {
+        **TruthProbeConfig._constraints,
+        "steer_layers": [Satisfies(lambda v: all(int(x) >= 0 for x in v), "a tuple of ints >= 0"), None],
+        "coeff": [Interval(Real, None, None)],
+        "n_shots": [
+            Satisfies(
+                lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0 and v % 2 == 0,
+                "an even int >= 0",
+            )
+        ],
+    }
+
     def __post_init__(self) -> None:
         _check_common(self)
-        if not isinstance(self.n_shots, int) or self.n_shots < 0 or self.n_shots % 2:
-            raise ValueError(
-                f"The 'n_shots' parameter must be an even int >= 0. Got {self.n_shots!r} instead."
-            )
-        if not math.isfinite(float(self.coeff)):
-            raise ValueError(f"The 'coeff' parameter must be a finite float. Got {self.coeff!r} instead.")
-
-    @classmethod
-    def from_kwargs(cls, kwargs: dict[str, Any] | None) -> TruthSteeringConfig:
-        from postmech_eval.config import from_kwargs
-
-        return from_kwargs(cls, kwargs)
 
 
 def _check_common(cfg: Any) -> None:
-    if cfg.probe not in ("mm", "lr"):
-        raise ValueError(f"The 'probe' parameter must be one of ['lr', 'mm']. Got {cfg.probe!r} instead.")
-    if cfg.split not in ("train", "test", "all"):
-        raise ValueError(
-            f"The 'split' parameter must be one of ['train', 'test', 'all']. Got {cfg.split!r} instead."
-        )
+    """The constraints, then the one rule between two fields."""
     if isinstance(cfg.train_datasets, str):
         object.__setattr__(cfg, "train_datasets", tuple(p for p in cfg.train_datasets.split("|") if p))
-    if not cfg.train_datasets:
-        raise ValueError("The 'train_datasets' parameter must name at least one dataset. Got () instead.")
+    validate(cfg)
     if cfg.heldout in cfg.train_datasets:
-        raise ValueError(
-            f"The 'heldout' parameter must not be one of train_datasets {list(cfg.train_datasets)}. Got {cfg.heldout!r}."
+        raise InvalidParameterError(
+            f"The 'heldout' parameter of {type(cfg).__name__} must not be one of train_datasets "
+            f"{list(cfg.train_datasets)}. Got {cfg.heldout!r} instead."
         )
-    if not isinstance(cfg.batch_size, int) or cfg.batch_size < 1:
-        raise ValueError(f"The 'batch_size' parameter must be an int >= 1. Got {cfg.batch_size!r} instead.")
 
 
 # --------------------------------------------------------------------------- data
