@@ -6,70 +6,46 @@ Heavy imports happen inside each subcommand so ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from postmech_eval.analyses.catalogue import SUITE_TASKS
 
 
 def _run_command(args: argparse.Namespace) -> int:
-    """Run the suite for one pair through the real ``lm_eval`` CLI, one task at a time.
+    """Check the pair and the task names (seconds), then run the suite in one lm_eval process."""
+    from postmech_eval.analyses.catalogue import CATALOGUE
+    from postmech_eval.models.specs import resolve_spec
+    from postmech_eval.suite.launch import SuiteRun, expand_tasks, run_suite
 
-    One lm-eval process per task keeps each results file small and lets a failure in one
-    perspective leave the others' results on disk.
-    """
-    tasks = [t for chunk in args.tasks for t in chunk.split(",") if t] if args.tasks else list(SUITE_TASKS)
-    if tasks == ["postmech"]:
-        tasks = list(SUITE_TASKS)
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    model_args = f"base={args.base},post={args.post},artifacts_dir={out / 'artifacts'}"
-    if args.model_args:
-        model_args += "," + args.model_args
-    failed: list[str] = []
-    start = time.perf_counter()
-    for i, task in enumerate(tasks, 1):
-        print(f"[{i}/{len(tasks)}] {task} ({args.base} -> {args.post})", flush=True)
-        cmd = [
-            sys.executable,
-            "-m",
-            "lm_eval",
-            "run",
-            "--model",
-            "postmech",
-            "--model_args",
-            model_args,
-            "--tasks",
-            task,
-            "--output_path",
-            str(out),
-            "--seed",
-            str(args.seed),
-        ]
-        if args.limit is not None:
-            cmd += ["--limit", str(args.limit)]
-        if args.metadata:
-            cmd += ["--metadata", args.metadata]
-        if args.log_samples:
-            cmd.append("--log_samples")
-        t0 = time.perf_counter()
-        code = subprocess.call(cmd)
-        print(
-            f"    {task}: {'ok' if code == 0 else f'FAILED (exit {code})'} in {time.perf_counter() - t0:.0f}s"
-        )
-        if code != 0:
-            failed.append(task)
-    print(f"suite finished in {time.perf_counter() - start:.0f}s; results under {out}")
-    if failed:
-        print(f"failed tasks: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    if not args.no_table:
-        from postmech_eval.suite import leaderboard
-
-        print(leaderboard.render([str(out)], fmt="md"))
-    return 0
+    try:
+        tasks = expand_tasks(args.tasks, SUITE_TASKS, [*CATALOGUE, "postmech_statements_mc"])
+        for name, spec in (("--base", args.base), ("--post", args.post)):
+            try:
+                resolve_spec(spec)
+            except (KeyError, ValueError, TypeError, FileNotFoundError) as err:
+                msg = err.args[0] if err.args else str(err)
+                raise ValueError(f"bad {name} {spec!r}: {msg}") from None
+        out = Path(args.output_dir)
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--output-dir {out} is a file, not a directory")
+    except ValueError as err:
+        print(f"postmech: error: {err}", file=sys.stderr)
+        return 2
+    run = SuiteRun(
+        base=args.base,
+        post=args.post,
+        tasks=tasks,
+        output_dir=out,
+        model_args=args.model_args,
+        metadata=args.metadata,
+        limit=args.limit,
+        seed=args.seed,
+        log_samples=args.log_samples,
+        verbose=args.verbose,
+        table=not args.no_table,
+    )
+    return run_suite(run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--post", default="organism:sft", help="post-trained model: hub id, local dir or organism:NAME"
     )
     run.add_argument("--tasks", nargs="*", help=f"tasks (default: all of {', '.join(SUITE_TASKS)})")
-    run.add_argument("--output-dir", required=True, help="where lm-eval results and artifacts go")
+    run.add_argument(
+        "--output-dir", required=True, help="results go to DIR/<base>__<post>/ (lm-eval JSON, artifacts, log)"
+    )
     run.add_argument("--model-args", default="", help="extra postmech model_args, e.g. one_at_a_time=true")
     run.add_argument(
         "--metadata",
@@ -101,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-samples", action="store_true", help="keep per-item records (lm-eval --log_samples)"
     )
     run.add_argument("--no-table", action="store_true", help="do not print the summary table")
+    run.add_argument("--verbose", action="store_true", help="show lm-eval's own log lines (INFO)")
 
     lead = sub.add_parser("leaderboard", help="render pairs side by side from lm-eval results")
     chk = sub.add_parser("check", help="CI gates: exit 0 pass, 1 a gate failed, 2 bad input")

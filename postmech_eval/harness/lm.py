@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import re
+import sys
+import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +22,8 @@ from lm_eval.api.registry import register_model
 from lm_eval.models.huggingface import HFLM
 
 from postmech_eval.analyses import AnalysisResult
-from postmech_eval.analyses.catalogue import check_emitted
+from postmech_eval.analyses.catalogue import check_emitted, metric_names
+from postmech_eval.config import parse_bool
 from postmech_eval.harness import task as task_support
 
 log = logging.getLogger(__name__)
@@ -37,7 +43,10 @@ class PostMechLM(HFLM):
     Args beyond HFLM's: ``base``/``post`` (hub id, local directory or ``organism:NAME``),
     ``one_at_a_time`` (never keep both models resident when an analysis needs only one),
     ``artifacts_dir`` (where heatmaps, directions and per-item files go; default
-    ``postmech_artifacts/<pair>``).
+    ``postmech_artifacts/<pair>``), ``on_task_error`` (``raise``, or ``continue``: a failing
+    analysis writes ``<task>/error.json`` and NaN metrics so the other tasks' results are still
+    saved; ``postmech-eval run`` uses it and reports the failure), ``progress`` (one
+    ``[postmech]`` line per analysis on stderr).
     """
 
     def __init__(
@@ -46,6 +55,8 @@ class PostMechLM(HFLM):
         post: str = DEFAULT_POST,
         one_at_a_time: bool | str = False,
         artifacts_dir: str | None = None,
+        on_task_error: str = "raise",
+        progress: bool | str = False,
         pretrained: str | None = None,
         device: str | None = None,
         dtype: str | None = None,
@@ -70,9 +81,15 @@ class PostMechLM(HFLM):
                 raise ValueError(f"postmech: bad {arg}={spec!r}: {err}") from None
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = dtype or ("float32" if device == "cpu" else "auto")
-        trust = str(trust_remote_code).lower() in ("true", "1", "yes")
+        trust = parse_bool(trust_remote_code, "trust_remote_code", "postmech")
+        if on_task_error not in ("raise", "continue"):
+            raise ValueError(
+                f"The 'on_task_error' parameter of postmech must be 'raise' or 'continue'. Got {on_task_error!r} instead."
+            )
+        self.on_task_error = on_task_error
+        self.progress = parse_bool(progress, "progress", "postmech")
         self.base_spec, self.post_spec = base, post
-        self.one_at_a_time = str(one_at_a_time).lower() in ("true", "1", "yes")
+        self.one_at_a_time = parse_bool(one_at_a_time, "one_at_a_time", "postmech")
         pair_name = f"{_slug(base)}__{_slug(post)}"
         self.artifacts_dir = Path(artifacts_dir or Path("postmech_artifacts") / pair_name)
         super().__init__(
@@ -108,13 +125,41 @@ class PostMechLM(HFLM):
         answers: list[str | None] = [None] * len(requests)
         for task, indices in ours.items():
             docs = [requests[i].doc for i in indices]
-            for i, text in zip(indices, self.run_analysis(task, docs), strict=True):
+            for i, text in zip(indices, self._run_or_record(task, docs), strict=True):
                 answers[i] = text
         if others:
             stock = super().generate_until([requests[i] for i in others], disable_tqdm=disable_tqdm)
             for i, text in zip(others, stock, strict=True):
                 answers[i] = text
         return [a if a is not None else "" for a in answers]
+
+    def _say(self, text: str) -> None:
+        if self.progress:
+            print(f"[postmech] {text}", file=sys.stderr, flush=True)
+
+    def _run_or_record(self, task: str, docs: list[dict[str, Any]]) -> list[str]:
+        """``run_analysis``; with ``on_task_error=continue`` a failure is written down and the
+        task's metrics are NaN, so one broken perspective does not lose the others."""
+        out_dir = self.artifacts_dir / task
+        (out_dir / "error.json").unlink(missing_ok=True)
+        start = time.perf_counter()
+        self._say(f"{task}: {len(docs)} items ...")
+        try:
+            answers = self.run_analysis(task, docs)
+        except Exception as err:
+            if self.on_task_error == "raise":
+                raise
+            log.exception("postmech: %s failed", task)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            _write_json(
+                out_dir / "error.json",
+                {"task": task, "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()},
+            )
+            self._say(f"{task}: FAILED ({type(err).__name__}: {err})")
+            nan = dict.fromkeys(metric_names(task), math.nan)
+            return [task_support.encode_response({"error": str(err)}, nan, 0) for _ in docs]
+        self._say(f"{task}: done in {time.perf_counter() - start:.0f}s")
+        return answers
 
     def run_analysis(self, task: str, docs: list[dict[str, Any]]) -> list[str]:
         """Run one analysis over these docs; one JSON answer per doc."""
@@ -124,6 +169,7 @@ class PostMechLM(HFLM):
         items = [task_support.strip_doc(d) for d in docs]
         out_dir = self.artifacts_dir / task
         out_dir.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
         log.info(
             "postmech: running %s on %d items (base=%s, post=%s)",
             task,
@@ -150,6 +196,7 @@ class PostMechLM(HFLM):
         result.config.setdefault("layer_stream", type(config).LAYER_STREAM)
         summary = {
             "task": task,
+            "seconds": round(time.perf_counter() - started, 2),
             "base": self.base_spec,
             "post": self.post_spec,
             "metrics": result.metrics,
@@ -157,5 +204,12 @@ class PostMechLM(HFLM):
             "seed": result.seed,
             "artifacts": result.artifacts,
         }
-        (out_dir / "result.json").write_text(json.dumps(summary, indent=2, default=str))
+        _write_json(out_dir / "result.json", summary)
         return [task_support.encode_response(rec, result.metrics, result.seed) for rec in result.records]
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    """Write whole or not at all: a temporary name, then an atomic rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=str))
+    tmp.replace(path)

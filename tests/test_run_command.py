@@ -1,0 +1,89 @@
+"""``postmech-eval run`` through the real CLI: one lm_eval process, a folder named after the
+pair, a summary no wider than 100 columns, and a failing task that loses nothing else."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from postmech_eval.suite.launch import pair_slug
+from postmech_eval.suite.runs import read_results_file
+
+
+def postmech_eval(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "postmech_eval.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=cwd,
+    )
+
+
+def test_run_writes_one_results_file_in_the_pair_folder(tmp_path: Path):
+    out = tmp_path / "res"
+    proc = postmech_eval(
+        "run",
+        "--tasks",
+        "postmech_truth_probe",
+        "postmech_entropy_neurons",
+        "--limit",
+        "8",
+        "--output-dir",
+        "res",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    folder = out / pair_slug("organism:base", "organism:sft")
+    assert folder.name == "organism_base__organism_sft"
+    (results,) = folder.glob("results_*.json")  # both tasks in ONE lm_eval results file
+    assert set(read_results_file(results).metrics) == {"postmech_truth_probe", "postmech_entropy_neurons"}
+    assert (folder / "lm_eval.log").is_file()
+    assert (folder / "artifacts" / "postmech_truth_probe" / "result.json").is_file()
+    lines = proc.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100, [line for line in lines if len(line) > 100]
+    assert any(line.startswith("  probe_acc_(B|P)") for line in lines)  # B / P / P − B row
+    assert any(
+        line.startswith("postmech_entropy_neurons") and line.split()[-1].replace(".", "").isdigit()
+        for line in lines[-12:]
+    )  # per-task time table
+    assert "postmech-eval leaderboard" in proc.stdout
+    # lm-eval's own INFO lines stay in the log, not on the console
+    assert "INFO" not in proc.stderr and "[postmech] postmech_truth_probe: done" in proc.stderr
+
+
+def test_a_failing_task_keeps_the_other_tasks_results(tmp_path: Path):
+    out = tmp_path / "res"
+    proc = postmech_eval(
+        "run",
+        "--tasks",
+        "postmech_truth_probe,postmech_entropy_neurons",
+        "--limit",
+        "8",
+        "--metadata",
+        json.dumps({"layer": 99}),  # out of range for truth (6 layers); confidence has no layer
+        "--output-dir",
+        str(out),
+    )
+    assert proc.returncode == 1
+    assert "failed tasks: postmech_truth_probe" in proc.stderr
+    folder = out / "organism_base__organism_sft"
+    (results,) = folder.glob("results_*.json")
+    metrics = read_results_file(results).metrics
+    assert metrics["postmech_entropy_neurons"]["entropy_neuron_iou"] >= 0.0
+    error = json.loads((folder / "artifacts" / "postmech_truth_probe" / "error.json").read_text())
+    assert "layer" in error["error"]
+
+
+def test_bad_pair_or_task_is_one_line_before_lm_eval_starts(tmp_path: Path):
+    proc = postmech_eval("run", "--base", "organism:bsae", "--output-dir", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "postmech: error: bad --base 'organism:bsae': Cannot resolve model spec 'organism:bsae': "
+        "unknown organism 'bsae'. Did you mean 'base'? Available: base, sft, cpt"
+    ]
+    proc = postmech_eval("run", "--tasks", "postmech_truth_prob", "--output-dir", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "Did you mean 'postmech_truth_probe'?" in proc.stderr
+    assert not (tmp_path / "o").exists()
