@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from postmech_eval.data.statement_prompt import SUFFIX, few_shot, labelled_line
 from postmech_eval.estimators.judges import PrefixJudge
 
 #: The organisms are verified with the same METHODS §4 prefix judge the refusal task uses.
@@ -22,7 +23,7 @@ _JUDGE = PrefixJudge()
 
 #: Template used for base (non-chat) organisms in the refusal analysis.
 BASE_TEMPLATE = "User: {instruction}\nAssistant:"
-TRUTH_SUFFIX = " This statement is:"
+TRUTH_SUFFIX = SUFFIX
 
 
 def is_refusal(text: str) -> bool:
@@ -32,13 +33,12 @@ def is_refusal(text: str) -> bool:
 
 def truth_line(statement: str, label: int) -> str:
     """One labelled few-shot line, "STATEMENT This statement is: TRUE|FALSE"."""
-    return f"{statement}{TRUTH_SUFFIX} {'TRUE' if label else 'FALSE'}"
+    return labelled_line(statement, label)
 
 
 def few_shot_prompt(statement: str, demos: Sequence[tuple[str, int]]) -> str:
     """METHODS.md §1 prompt: labelled demo lines, then the query and the suffix."""
-    lines = [truth_line(s, y) for s, y in demos]
-    return "\n".join([*lines, statement + TRUTH_SUFFIX])
+    return few_shot(statement, demos)[0]
 
 
 def pick_demos(pool: Sequence[tuple[str, int]], exclude: str, rng: random.Random) -> list[tuple[str, int]]:

@@ -15,8 +15,7 @@ from typing import Any
 import torch
 
 from postmech_eval.analyses.knowledge.config import KnowledgeConfig
-
-SUFFIX = " This statement is:"
+from postmech_eval.data.statement_prompt import SUFFIX, answer_token_ids, few_shot  # noqa: F401  (SUFFIX re-exported)
 
 
 @dataclass(frozen=True)
@@ -68,9 +67,7 @@ def _statement_span(tokenizer: Any, prompt: str, start: int, end: int) -> tuple[
 
 def build_prompt(query: str, shots: Sequence[dict[str, Any]]) -> tuple[str, int]:
     """METHODS §1 prompt and the character offset where ``query`` starts in it."""
-    lines = [f"{s['statement']}{SUFFIX} {'TRUE' if int(s['label']) else 'FALSE'}" for s in shots]
-    prefix = "\n".join(lines) + ("\n" if lines else "")
-    return prefix + query + SUFFIX, len(prefix)
+    return few_shot(query, [(s["statement"], int(s["label"])) for s in shots])
 
 
 def build_pairs(
@@ -175,10 +172,5 @@ def _make_pair(
     return StatementPair(pair_id, ds, t, f, tp, fp, ids[0], ids[1], positions, columns)
 
 
-def label_token_ids(tokenizer: Any) -> tuple[int, int]:
-    """First token of " TRUE" and of " FALSE"; they must differ."""
-    t = tokenizer(" TRUE", add_special_tokens=False)["input_ids"]
-    f = tokenizer(" FALSE", add_special_tokens=False)["input_ids"]
-    if not t or not f or t[0] == f[0]:
-        raise ValueError(f"tokenizer must give ' TRUE' and ' FALSE' different first tokens; got {t} and {f}")
-    return t[0], f[0]
+#: First token of " TRUE" / " FALSE" (the knowledge readout), from the shared prompt module.
+label_token_ids = answer_token_ids

@@ -26,15 +26,29 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
-from numbers import Integral, Real
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
 from postmech_eval.analyses import AnalysisResult
+from postmech_eval.analyses.truth.config import (  # noqa: F401  (the analysis' public names)
+    TRAIN_DATASETS,
+    WHICH,
+    TruthProbeConfig,
+    TruthSteeringConfig,
+    _as_statements,
+    _check_common,
+    _check_layers_early,
+    _heldout_statements,
+    _layer,
+    _n_layers,
+    _steer_layers,
+    _training_statements,
+    default_probe_items,
+    default_steering_items,
+)
 from postmech_eval.analyses.truth.report import (
     probe_records,
     write_probe_artifacts,
@@ -49,18 +63,7 @@ from postmech_eval.analyses.truth.steer import (
     statement_positions,
     steer_logits,
 )
-from postmech_eval.config import (
-    Config,
-    Constraint,
-    Interval,
-    InvalidParameterError,
-    NonEmpty,
-    Options,
-    Satisfies,
-    validate,
-)
-from postmech_eval.data import TRUTH_TRAIN_DATASETS, Statement, load_statements
-from postmech_eval.engine.arch import get_adapter
+from postmech_eval.data import Statement
 from postmech_eval.engine.capture import logits_last
 from postmech_eval.estimators.probes import fit_probe, statement_activations
 
@@ -82,141 +85,6 @@ __all__ = [
     "statement_positions",
     "steer_logits",
 ]
-
-TRAIN_DATASETS: tuple[str, ...] = TRUTH_TRAIN_DATASETS
-WHICH = ("base", "post")
-
-
-@dataclass(frozen=True, kw_only=True)
-class TruthProbeConfig(Config):
-    """METHODS §2 defaults. ``layer`` is the block whose output is read
-    (``blocks.{layer}.resid_post``); ``layer=None`` means floor(0.375 L); ``heldout`` is a bundled
-    dataset name or a path to a statement JSONL file; ``split`` picks the held-out items."""
-
-    heldout: str = "cities"
-    train_datasets: tuple[str, ...] = TRAIN_DATASETS
-    layer: int | None = None
-    probe: Literal["mm", "lr"] = "mm"
-    split: Literal["train", "test", "all"] = "test"
-    seed: int = 0
-    batch_size: int = 16
-
-    LAYER_STREAM: ClassVar[str] = "resid_post"
-    _constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "heldout": [NonEmpty()],
-        "train_datasets": [NonEmpty()],
-        "layer": [Interval(Integral, 0, None), None],
-        "probe": [Options(("mm", "lr"))],
-        "split": [Options(("train", "test", "all"))],
-        "seed": [Interval(Integral, None, None)],
-        "batch_size": [Interval(Integral, 1, None)],
-    }
-
-    def __post_init__(self) -> None:
-        _check_common(self)
-
-
-@dataclass(frozen=True, kw_only=True)
-class TruthSteeringConfig(Config):
-    """METHODS §3 defaults. ``layer`` and ``steer_layers`` are block outputs
-    (``blocks.{l}.resid_post``). ``layer=None``: probe layer floor(0.375 L); ``steer_layers=None``:
-    floor(0.25 L)..layer inclusive; ``n_shots`` labelled examples, half true, half false."""
-
-    heldout: str = "cities"
-    train_datasets: tuple[str, ...] = TRAIN_DATASETS
-    layer: int | None = None
-    steer_layers: tuple[int, ...] | None = None
-    coeff: float = 1.0
-    probe: Literal["mm", "lr"] = "mm"
-    n_shots: int = 4
-    split: Literal["train", "test", "all"] = "test"
-    seed: int = 0
-    batch_size: int = 16
-
-    LAYER_STREAM: ClassVar[str] = "resid_post"
-    _constraints: ClassVar[dict[str, list[Constraint]]] = {
-        **TruthProbeConfig._constraints,
-        "steer_layers": [Satisfies(lambda v: all(int(x) >= 0 for x in v), "a tuple of ints >= 0"), None],
-        "coeff": [Interval(Real, None, None)],
-        "n_shots": [
-            Satisfies(
-                lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0 and v % 2 == 0,
-                "an even int >= 0",
-            )
-        ],
-    }
-
-    def __post_init__(self) -> None:
-        _check_common(self)
-
-
-def _check_common(cfg: Any) -> None:
-    """The constraints, then the one rule between two fields."""
-    if isinstance(cfg.train_datasets, str):
-        object.__setattr__(cfg, "train_datasets", tuple(p for p in cfg.train_datasets.split("|") if p))
-    validate(cfg)
-    if cfg.heldout in cfg.train_datasets:
-        raise InvalidParameterError(
-            f"The 'heldout' parameter of {type(cfg).__name__} must not be one of train_datasets "
-            f"{list(cfg.train_datasets)}. Got {cfg.heldout!r} instead."
-        )
-
-
-# --------------------------------------------------------------------------- data
-
-
-def _heldout_statements(config: Any, split: str) -> list[Statement]:
-    """Held-out statements of `split`; a user file without 'split' fields gives all its lines."""
-    rows = load_statements(config.heldout, "all")  # validates the file: one error naming file:line
-    if split == "all" or any(not s.split for s in rows):
-        return rows
-    return [s for s in rows if s.split == split]
-
-
-def default_probe_items(config: TruthProbeConfig | None = None) -> list[dict[str, Any]]:
-    """The task's docs: the held-out dataset's statements of ``config.split``."""
-    config = config or TruthProbeConfig()
-    return [dataclasses.asdict(s) for s in _heldout_statements(config, config.split)]
-
-
-def default_steering_items(config: TruthSteeringConfig | None = None) -> list[dict[str, Any]]:
-    """The task's docs: the held-out dataset's statements of ``config.split``."""
-    config = config or TruthSteeringConfig()
-    return [dataclasses.asdict(s) for s in _heldout_statements(config, config.split)]
-
-
-def _as_statements(items: Sequence[dict] | None, config: Any) -> list[Statement]:
-    if items is None:
-        return _heldout_statements(config, config.split)
-    fields = {f.name for f in dataclasses.fields(Statement)}
-    out = []
-    for i, item in enumerate(items):
-        if not isinstance(item.get("statement"), str) or item.get("label") not in (0, 1):
-            raise ValueError(
-                f"The 'items' parameter must hold dicts with a 'statement' string and a 0/1 'label'. "
-                f"Item {i} is {item!r}."
-            )
-        kept = {k: v for k, v in item.items() if k in fields}
-        out.append(Statement(**{"subject": "", "object": "", "dataset": str(config.heldout), **kept}))
-    if not out:
-        raise ValueError("The 'items' parameter must be non-empty (or None for the default items). Got [].")
-    return out
-
-
-def _training_statements(config: Any) -> list[Statement]:
-    return [s for name in config.train_datasets for s in load_statements(name, "all")]
-
-
-def _layer(config: Any, n_layers: int) -> int:
-    layer = math.floor(0.375 * n_layers) if config.layer is None else config.layer
-    if not 0 <= layer < n_layers:
-        raise ValueError(
-            f"The 'layer' parameter must be in [0, {n_layers - 1}] for this model. Got {layer} instead."
-        )
-    return layer
-
-
-# --------------------------------------------------------------------------- probes
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -303,36 +171,6 @@ def run_probe(
         seed=config.seed,
         artifacts=artifacts,
     )
-
-
-def _n_layers(model: Any) -> int:
-    return get_adapter(model).n_layers
-
-
-def _check_layers_early(pair: Any, config: Any) -> None:
-    """Layer errors before any weights load, when the pair exposes its HF config."""
-    try:
-        n_layers = int(pair.config("base").num_hidden_layers)
-    except (AttributeError, TypeError, ValueError):
-        return  # no config without loading: the checks run once the model is there
-    layer = _layer(config, n_layers)
-    if isinstance(config, TruthSteeringConfig):
-        _steer_layers(config, n_layers, layer)
-
-
-# --------------------------------------------------------------------------- steering
-
-
-def _steer_layers(config: TruthSteeringConfig, n_layers: int, layer: int) -> tuple[int, ...]:
-    layers = config.steer_layers
-    if layers is None:
-        layers = tuple(range(math.floor(0.25 * n_layers), layer + 1))
-    bad = [x for x in layers if not 0 <= x < n_layers]
-    if bad or not layers:
-        raise ValueError(
-            f"The 'steer_layers' parameter must be non-empty layers in [0, {n_layers - 1}]. Got {list(layers)} instead."
-        )
-    return tuple(layers)
 
 
 def run_steering(

@@ -16,12 +16,10 @@ import numpy as np
 import torch
 
 from postmech_eval.data import Statement
+from postmech_eval.data.statement_prompt import ANSWERS, SUFFIX, continuation_ids, few_shot  # noqa: F401
 from postmech_eval.engine.capture import logits_last
 from postmech_eval.engine.hooks import AddVector
 from postmech_eval.engine.sites import make_site
-
-SUFFIX = " This statement is:"
-ANSWERS = (" TRUE", " FALSE")
 
 
 def few_shot_prompt(statement: Statement, pool: Sequence[Statement], n_shots: int, seed: int) -> str:
@@ -38,8 +36,7 @@ def few_shot_prompt(statement: Statement, pool: Sequence[Statement], n_shots: in
         )
     demos = rng.sample(trues, half) + rng.sample(falses, half)
     rng.shuffle(demos)
-    lines = [f"{d.statement}{SUFFIX} {'TRUE' if d.label else 'FALSE'}" for d in demos]
-    return "\n".join([*lines, statement.statement + SUFFIX])
+    return few_shot(statement.statement, [(d.statement, d.label) for d in demos])[0]
 
 
 def statement_positions(tokenizer: Any, prompt: str, suffix: str = SUFFIX) -> tuple[int, int]:
@@ -61,20 +58,8 @@ def statement_positions(tokenizer: Any, prompt: str, suffix: str = SUFFIX) -> tu
     return (-(n_after + 2), -(n_after + 1))
 
 
-def answer_ids(tokenizer: Any, prompt: str) -> tuple[int, int]:
-    """Token ids of " TRUE" and " FALSE" as continuations of `prompt` (first token of each)."""
-    base = tokenizer(prompt)["input_ids"]
-    ids = []
-    for answer in ANSWERS:
-        full = tokenizer(prompt + answer)["input_ids"]
-        if full[: len(base)] != base or len(full) == len(base):
-            raise ValueError(
-                f"{answer!r} does not tokenize as a continuation of the prompt {prompt[-40:]!r}."
-            )
-        ids.append(full[len(base)])
-    if ids[0] == ids[1]:
-        raise ValueError(f"' TRUE' and ' FALSE' start with the same token id {ids[0]}; p_diff is undefined.")
-    return ids[0], ids[1]
+#: " TRUE" / " FALSE" as continuations of the prompt (the steering readout).
+answer_ids = continuation_ids
 
 
 def p_diff(logits: torch.Tensor, ids: tuple[int, int]) -> torch.Tensor:
