@@ -80,7 +80,12 @@ G = "gates:\n  - {task: postmech_knowledge_patching, metric: patch_corr, "
         ("gates: [ {task: x, metric: y, min: 1", "malformed YAML"),
         (G + "op: '=>', value: 1}\n", "unknown operator '=>'"),
         (G + "mn: 1}\n", "unknown key 'mn'. Did you mean 'min'?"),
-        (G + "min: high}\n", "'min' must be a number"),
+        (G + "min: high}\n", "'min' parameter of a gate must be a number"),
+        (G + "min: 0.9, max: 0.1}\n", "'min' parameter of a gate must be <= its 'max'"),
+        (
+            "gates:\n  - {task: postmech_truth_probe, metric: probe_acc_psot, min: 0.5, missing: skip}\n",
+            "Did you mean 'probe_acc_post'?",
+        ),
         (G + "}\n", "needs 'min', 'max' or 'op'+'value'"),
         ("gates: []\n", "non-empty 'gates' list"),
         ("missing: ignore\n" + G + "min: 1}\n", "'missing' must be one of"),
@@ -120,6 +125,16 @@ def test_other_bad_inputs_exit_2(good, tmp_path, capsys):
     write_results(run_dir, sft_metrics()).write_text("{")
     assert _check(run_dir) == 2
     assert _check(extra) == 0
+
+
+def test_an_infinite_value_fails_a_min_gate_with_its_own_message(tmp_path, capsys):
+    metrics = sft_metrics()
+    metrics["postmech_knowledge_patching"]["patch_corr"] = float("inf")
+    path = write_results(tmp_path, metrics)
+    gates = tmp_path / "gates.yaml"
+    gates.write_text("gates:\n  - {task: postmech_knowledge_patching, metric: patch_corr, min: 0.5}\n")
+    assert _check(path, gates) == 1
+    assert "non-finite value" in capsys.readouterr().out
 
 
 def test_gate_on_an_extra_diagnostic_metric(tmp_path, capsys):

@@ -1,6 +1,7 @@
-"""Analyses: one module per perspective, pure functions over a ModelPair.
+"""Analyses: one package per perspective (config, run, report, metrics), pure functions over a
+ModelPair, plus the metric catalogue every other metric list is derived from.
 
-They know nothing about lm-eval; ``postmech_eval.harness.lm`` adapts them to tasks.
+They know nothing about lm-eval; ``postmech_eval.harness`` adapts them to tasks.
 """
 
 from __future__ import annotations

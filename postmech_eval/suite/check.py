@@ -71,11 +71,14 @@ class GateResult:
     gate: Gate
     value: float | None
     status: Status
+    note: str = ""
 
 
 def _number(raw: Any, where: str, key: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, (int, float)) or math.isnan(raw):
-        raise ThresholdsError(f"{where}: {key!r} must be a number. Got {raw!r} instead.")
+        raise ThresholdsError(
+            f"{where}: the {key!r} parameter of a gate must be a number. Got {raw!r} instead."
+        )
     return float(raw)
 
 
@@ -124,12 +127,16 @@ def _gates(raw: Any, index: int, where: str, default_missing: str) -> list[Gate]
     if "op" in raw or "value" in raw:
         op = raw.get("op")
         if op not in OPS:
-            raise ThresholdsError(f"{where}: unknown operator {op!r}. Expected one of {list(OPS)}.")
+            raise ThresholdsError(f"{where}: " + suggestion("operator", op, OPS))
         if "value" not in raw:
             raise ThresholdsError(f"{where}: 'op' needs a 'value'.")
         out.append(Gate(op=op, value=_number(raw["value"], where, "value"), **common))
     if not out:
         raise ThresholdsError(f"{where} needs 'min', 'max' or 'op'+'value'.")
+    if "min" in raw and "max" in raw and raw["min"] > raw["max"]:
+        raise ThresholdsError(
+            f"{where}: the 'min' parameter of a gate must be <= its 'max'. Got min={raw['min']!r} > max={raw['max']!r} instead."
+        )
     return out
 
 
@@ -146,11 +153,7 @@ def load_thresholds(path: str | Path) -> list[Gate]:
         raise ThresholdsError(f"{path}: malformed YAML ({' '.join(str(err).split())})") from None
     if not isinstance(data, Mapping) or not isinstance(data.get("gates"), list) or not data["gates"]:
         raise ThresholdsError(f"{path}: expected a mapping with a non-empty 'gates' list.")
-    unknown = set(data) - {"gates", "missing", "version"}
-    if unknown:
-        raise ThresholdsError(
-            f"{path}: unknown top-level keys {sorted(unknown)}; allowed: gates, missing, version."
-        )
+    reject_unknown_keys(data, ("gates", "missing", "version"), str(path), ThresholdsError)
     default_missing = data.get("missing", "fail")
     if default_missing not in MISSING_POLICIES:
         raise ThresholdsError(
@@ -169,6 +172,8 @@ def evaluate(run: PairRun, gates: Sequence[Gate]) -> list[GateResult]:
         value = run.value(gate.task, gate.metric)
         if value is None:
             results.append(GateResult(gate, None, "skip" if gate.missing == "skip" else "fail"))
+        elif not math.isfinite(value):  # an infinity is never a pass, whatever the bound
+            results.append(GateResult(gate, value, "fail", "non-finite value"))
         else:
             results.append(GateResult(gate, value, "pass" if OPS[gate.op](value, gate.value) else "fail"))
     return results
@@ -191,6 +196,8 @@ def load_single_run(path: str | Path) -> PairRun:
 def _line(res: GateResult) -> str:
     value = "missing" if res.value is None else f"{res.value:.4g}"
     why = f"  # {res.gate.why}" if res.gate.why else ""
+    if res.note:
+        why = f"  [{res.note}]{why}"
     return (
         f"{res.status.upper():4}  {res.gate.task}/{res.gate.metric} = {value}  (rule: {res.gate.rule}){why}"
     )
@@ -209,7 +216,7 @@ def main(args: argparse.Namespace) -> int:
         gates = load_thresholds(args.thresholds)
         run = load_single_run(args.results)
     except (ValueError, OSError) as err:
-        print(f"postmech-eval check: error: {err}", file=sys.stderr)
+        print(f"postmech: error: {err}", file=sys.stderr)
         return 2
     results = evaluate(run, gates)
     failed = [r for r in results if r.status == "fail"]

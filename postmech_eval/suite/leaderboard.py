@@ -165,11 +165,11 @@ def main(args: argparse.Namespace) -> int:
         registry = _registry(args.pairs)
         loaded = load_runs(args.paths)
     except (OSError, ValueError) as err:
-        print(f"postmech-eval leaderboard: error: {err}", file=sys.stderr)
+        print(f"postmech: error: {err}", file=sys.stderr)
         return 2
     if not loaded.runs:
         print(
-            f"postmech-eval leaderboard: error: no readable postmech results under {args.paths}",
+            f"postmech: error: no readable postmech results under {args.paths}",
             file=sys.stderr,
         )
         return 2

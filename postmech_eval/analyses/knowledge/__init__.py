@@ -1,1 +1,1 @@
-"""analyses/knowledge."""
+"""Knowledge storage location: causal patching heatmaps within and across the pair (METHODS §1)."""

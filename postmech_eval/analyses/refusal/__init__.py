@@ -1,1 +1,1 @@
-"""analyses/refusal."""
+"""Refusal: each model's refusal direction, ablation / addition, transfer (METHODS §4)."""
