@@ -12,26 +12,69 @@ from pathlib import Path
 from postmech_eval.analyses.catalogue import SUITE_TASKS
 
 
+def _check_metadata(raw: str | None, tasks: tuple[str, ...]) -> None:
+    """``--metadata``: a JSON object whose every key is a setting of a task being run, with a
+    value that task's config accepts; checked here, in a second, before lm_eval starts."""
+    import json
+
+    from postmech_eval.analyses.catalogue import ANALYSES, build_config, config_fields
+    from postmech_eval.config import UnknownNameError, UserError, suggestion
+
+    if not raw:
+        return
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise UserError(
+            f"--metadata must be JSON ({err.msg} at column {err.colno}). Got {raw!r} instead."
+        ) from None
+    if not isinstance(meta, dict):
+        raise UserError(f"--metadata must be a JSON object of settings. Got {raw!r} instead.")
+    fields = {t: set(config_fields(t)) for t in tasks if t in ANALYSES}
+    valid = set().union(*fields.values()) | (
+        {"dataset", "split"} if "postmech_statements_mc" in tasks else set()
+    )
+    for key in meta:
+        if key not in valid:
+            raise UnknownNameError(
+                f"--metadata for {', '.join(tasks)}: " + suggestion("key", key, sorted(valid))
+            )
+    for task, names in fields.items():
+        build_config(task, {k: v for k, v in meta.items() if k in names})
+
+
+def _check_output_dir(out: Path) -> None:
+    import os
+
+    from postmech_eval.config import UserError
+
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"--output-dir {out} is (under) a file, not a directory")
+    if not os.access(probe, os.W_OK):
+        raise UserError(f"--output-dir {out} cannot be written ({probe} is read-only)")
+
+
 def _run_command(args: argparse.Namespace) -> int:
-    """Check the pair and the task names (seconds), then run the suite in one lm_eval process."""
+    """Check the pair, the tasks, the settings and the output folder (seconds), then run the
+    suite in one lm_eval process."""
     from postmech_eval.analyses.catalogue import CATALOGUE
+    from postmech_eval.config import UserError
     from postmech_eval.models.specs import resolve_spec
     from postmech_eval.suite.launch import SuiteRun, expand_tasks, run_suite
 
-    try:
-        tasks = expand_tasks(args.tasks, SUITE_TASKS, [*CATALOGUE, "postmech_statements_mc"])
-        for name, spec in (("--base", args.base), ("--post", args.post)):
-            try:
-                resolve_spec(spec)
-            except (KeyError, ValueError, TypeError, FileNotFoundError) as err:
-                msg = err.args[0] if err.args else str(err)
-                raise ValueError(f"bad {name} {spec!r}: {msg}") from None
-        out = Path(args.output_dir)
-        if out.exists() and not out.is_dir():
-            raise ValueError(f"--output-dir {out} is a file, not a directory")
-    except ValueError as err:
-        print(f"postmech: error: {err}", file=sys.stderr)
-        return 2
+    tasks = expand_tasks(args.tasks, SUITE_TASKS, [*CATALOGUE, "postmech_statements_mc"])
+    for name, spec in (("--base", args.base), ("--post", args.post)):
+        try:
+            resolve_spec(spec)
+        except (KeyError, ValueError, TypeError, FileNotFoundError) as err:
+            msg = err.args[0] if err.args else str(err)
+            raise UserError(f"bad {name} {spec!r}: {msg}") from None
+    _check_metadata(args.metadata, tasks)
+    out = Path(args.output_dir)
+    _check_output_dir(out)
     run = SuiteRun(
         base=args.base,
         post=args.post,
@@ -52,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="postmech-eval",
         description="How post-training reshapes an LLM: mechanistic comparisons of a base/post pair.",
+        epilog="--debug (anywhere) or POSTMECH_DEBUG=1: show the traceback of an input error.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -94,9 +138,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0 / 1 as each command says; a user error is one ``postmech: error:`` line and exit 2
+    (``--debug`` or ``POSTMECH_DEBUG=1`` shows its traceback)."""
+    from postmech_eval.config import UserError, debug_enabled, one_line
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in argv:
+        argv.remove("--debug")
+        import os
+
+        os.environ["POSTMECH_DEBUG"] = "1"
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(parser, args)
+    except UserError as err:
+        if debug_enabled():
+            raise
+        print(one_line(err), file=sys.stderr)
+        return 2
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "organisms":
         from postmech_eval import organisms
 

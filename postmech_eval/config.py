@@ -24,9 +24,41 @@ from typing import Any, ClassVar, TypeVar
 T = TypeVar("T")
 
 
-class InvalidParameterError(ValueError, TypeError):
-    """A parameter outside its constraints (a ValueError and a TypeError, as scikit-learn's is,
-    so callers catching either see it)."""
+class UserError(ValueError):
+    """Bad input from a user (a config value, a file, a model spec, a name): the message is
+    one line naming what is wrong and what was expected. Every entry point prints it as
+    ``postmech: error: <message>`` without a traceback (set ``POSTMECH_DEBUG=1`` to see it)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidParameterError(UserError, TypeError):
+    """A parameter outside its constraints (also a TypeError, as scikit-learn's is, so
+    callers catching either see it)."""
+
+
+class UnknownNameError(UserError, KeyError):
+    """A name (task, metric, organism, key, stream) that is not in its vocabulary."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingFileError(UserError, FileNotFoundError):
+    """A file or folder the user named that does not exist."""
+
+
+def debug_enabled() -> bool:
+    import os
+
+    return os.environ.get("POSTMECH_DEBUG", "").lower() not in ("", "0", "false", "no")
+
+
+def one_line(err: BaseException) -> str:
+    """The printed form of a user error: ``postmech: error: <message>`` on a single line."""
+    text = " ".join(str(err).split())
+    return f"postmech: error: {text}"
 
 
 def suggestion(kind: str, name: Any, valid: Iterable[Any]) -> str:
@@ -37,12 +69,12 @@ def suggestion(kind: str, name: Any, valid: Iterable[Any]) -> str:
     return f"unknown {kind} {name!r}.{hint} Available: {', '.join(valid)}"
 
 
-def reject_unknown_keys(keys, valid, where: str, error: type[Exception] = KeyError) -> None:
+def reject_unknown_keys(keys, valid, where: str, error: type[Exception] | None = None) -> None:
     """Refuse a misspelt key anywhere (configs, thresholds, the pairs registry)."""
     valid = list(valid)
     for key in keys:
         if key not in valid:
-            raise error(f"{where}: " + suggestion("key", key, valid))
+            raise (error or UnknownNameError)(f"{where}: " + suggestion("key", key, valid))
 
 
 # ----------------------------------------------------------------------------- constraints
@@ -72,8 +104,8 @@ class Interval:
 
     def describe(self) -> str:
         what = "an int" if self.kind is Integral else "a float"
-        left = "[" if self.closed in ("both", "left") else "("
-        right = "]" if self.closed in ("both", "right") else ")"
+        left = "[" if self.closed in ("both", "left") and self.low is not None else "("
+        right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
         low = "-inf" if self.low is None else f"{self.low:g}"
         high = "inf" if self.high is None else f"{self.high:g}"
         return f"{what} in the range {left}{low}, {high}{right}"
@@ -174,11 +206,13 @@ def _parse(value: Any, annotation: Any, name: str, owner: str) -> Any:
                 return _parse(value, arg, name, owner)
             except ValueError:
                 continue
-        raise ValueError(f"The {name!r} parameter of {owner} must be {annotation}. Got {value!r} instead.")
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be {annotation}. Got {value!r} instead."
+        )
     if origin is typing.Literal:
         if value in args:
             return value
-        raise ValueError(
+        raise InvalidParameterError(
             f"The {name!r} parameter of {owner} must be one of {list(args)}. Got {value!r} instead."
         )
     if origin in (tuple, list):
@@ -191,7 +225,7 @@ def _parse(value: Any, annotation: Any, name: str, owner: str) -> Any:
         if annotation in (int, float, str):
             return annotation(value)
     except ValueError:
-        raise ValueError(
+        raise InvalidParameterError(
             f"The {name!r} parameter of {owner} must be {annotation.__name__}. Got {value!r} instead."
         ) from None
     return value
@@ -206,7 +240,9 @@ def parse_bool(value: Any, name: str, owner: str) -> bool:
         return True
     if text in ("false", "0", "no"):
         return False
-    raise ValueError(f"The {name!r} parameter of {owner} must be true or false. Got {value!r} instead.")
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {owner} must be true or false. Got {value!r} instead."
+    )
 
 
 def from_kwargs(cls: type[T], kwargs: dict[str, Any] | None) -> T:
@@ -220,6 +256,6 @@ def from_kwargs(cls: type[T], kwargs: dict[str, Any] | None) -> T:
     fields = sorted(f.name for f in dataclasses.fields(cls) if f.init)
     for key in kwargs:
         if key not in fields:
-            raise KeyError(suggestion(f"parameter of {cls.__name__}", key, fields))
+            raise UnknownNameError(suggestion(f"parameter of {cls.__name__}", key, fields))
     values = {k: _parse(v, hints[k], k, cls.__name__) for k, v in kwargs.items()}
     return cls(**values)

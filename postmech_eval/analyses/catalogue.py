@@ -1,16 +1,23 @@
-"""Which task emits which metrics: the single source every other list is derived from.
+"""Which task runs which analysis and emits which metrics: the single source every other
+list is derived from.
 
 Torch-free, so reading results files (leaderboard, ``check``) never loads a model stack.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from postmech_eval.analyses.confidence.metrics import METRICS as CONFIDENCE
 from postmech_eval.analyses.knowledge.metrics import METRICS as KNOWLEDGE
 from postmech_eval.analyses.metrics import Metric
 from postmech_eval.analyses.refusal.metrics import METRICS as REFUSAL
 from postmech_eval.analyses.truth.metrics import PROBE_METRICS, STEERING_METRICS
-from postmech_eval.config import suggestion
+from postmech_eval.config import UnknownNameError, suggestion
 
 #: task name -> its metrics, in the order lm-eval lists them.
 CATALOGUE: dict[str, tuple[Metric, ...]] = {
@@ -33,7 +40,7 @@ SUITE_TASKS: tuple[str, ...] = (
 
 def task_metrics(task: str) -> tuple[Metric, ...]:
     if task not in CATALOGUE:
-        raise KeyError(suggestion("task", task, CATALOGUE))
+        raise UnknownNameError(suggestion("task", task, CATALOGUE))
     return CATALOGUE[task]
 
 
@@ -45,7 +52,7 @@ def lookup(task: str, name: str) -> Metric:
     for m in task_metrics(task):
         if m.name == name:
             return m
-    raise KeyError(suggestion(f"metric of {task}", name, metric_names(task)))
+    raise UnknownNameError(suggestion(f"metric of {task}", name, metric_names(task)))
 
 
 def check_emitted(task: str, emitted) -> None:
@@ -59,3 +66,74 @@ def check_emitted(task: str, emitted) -> None:
             f"{task}: the analysis' metrics differ from its catalogue "
             f"(emitted but not declared: {extra or 'none'}; declared but not emitted: {missing or 'none'})"
         )
+
+
+# ----------------------------------------------------------------------------- analyses
+def _resolve(target: str) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisSpec:
+    """Where a task's analysis lives ("module:name"); resolved lazily so lm-eval start-up stays cheap."""
+
+    run: str
+    config: str
+    items: str
+    docs: str = "postmech_eval.harness.task:load_docs"
+
+    def load(self) -> tuple[Callable[..., Any], type, Callable[..., list[dict]]]:
+        return _resolve(self.run), _resolve(self.config), _resolve(self.items)
+
+
+_REFUSAL = "postmech_eval.analyses.refusal.run"
+_TRUTH = "postmech_eval.analyses.truth.run"
+ANALYSES: dict[str, AnalysisSpec] = {
+    "postmech_refusal_transfer": AnalysisSpec(
+        run=f"{_REFUSAL}:run", config=f"{_REFUSAL}:RefusalConfig", items=f"{_REFUSAL}:default_items"
+    ),
+    # Same analysis; its docs come from hub datasets (hub_docs builds the files).
+    "postmech_refusal_transfer_hub": AnalysisSpec(
+        run=f"{_REFUSAL}:run",
+        config=f"{_REFUSAL}:RefusalConfig",
+        items=f"{_REFUSAL}:default_items",
+        docs="postmech_eval.harness.hub_docs:load_docs",
+    ),
+    "postmech_truth_probe": AnalysisSpec(
+        run=f"{_TRUTH}:run_probe", config=f"{_TRUTH}:TruthProbeConfig", items=f"{_TRUTH}:default_probe_items"
+    ),
+    "postmech_truth_steering": AnalysisSpec(
+        run=f"{_TRUTH}:run_steering",
+        config=f"{_TRUTH}:TruthSteeringConfig",
+        items=f"{_TRUTH}:default_steering_items",
+    ),
+    "postmech_knowledge_patching": AnalysisSpec(
+        run="postmech_eval.analyses.knowledge.run:run",
+        config="postmech_eval.analyses.knowledge.config:KnowledgeConfig",
+        items="postmech_eval.analyses.knowledge.run:default_items",
+    ),
+    "postmech_entropy_neurons": AnalysisSpec(
+        run="postmech_eval.analyses.confidence.run:run",
+        config="postmech_eval.analyses.confidence.run:ConfidenceConfig",
+        items="postmech_eval.analyses.confidence.run:default_items",
+    ),
+}
+
+
+def spec_for(task: str) -> AnalysisSpec:
+    if task not in ANALYSES:
+        raise UnknownNameError(suggestion("postmech analysis task", task, ANALYSES))
+    return ANALYSES[task]
+
+
+def config_fields(task: str) -> tuple[str, ...]:
+    """The analysis settings of ``task`` (its config dataclass' fields)."""
+    _, config_cls, _ = spec_for(task).load()
+    return tuple(sorted(f.name for f in dataclasses.fields(config_cls) if f.init))
+
+
+def build_config(task: str, kwargs: dict[str, Any]):
+    """The task's config from (possibly string) values; bad keys and values are refused."""
+    _, config_cls, _ = spec_for(task).load()
+    return config_cls.from_kwargs(kwargs)

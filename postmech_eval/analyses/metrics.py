@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from postmech_eval.config import UserError
+
 Direction = Literal["higher", "lower"] | None
 Kind = Literal["item", "pair"]
 WHICH: tuple[str, str] = ("base", "post")
@@ -51,7 +53,7 @@ def check_unique(metrics: Iterable[Metric], where: str) -> tuple[Metric, ...]:
     seen: set[str] = set()
     for m in out:
         if m.name in seen:
-            raise ValueError(f"{where} lists metric {m.name!r} twice")
+            raise UserError(f"{where} lists metric {m.name!r} twice")
         seen.add(m.name)
     return out
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 import jsonlines
 
-from postmech_eval.config import suggestion
+from postmech_eval.config import MissingFileError, UnknownNameError, UserError, suggestion
 
 DATA_DIR = Path(__file__).resolve().parent
 
@@ -117,7 +117,7 @@ def _read_numbered(path: str | Path) -> tuple[dict, list[tuple[int, dict]]]:
     """(meta, [(line number, row), ...]); blank lines are skipped, header only on line 1."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"read_jsonl: path must be an existing JSONL file, got {str(path)!r}")
+        raise MissingFileError(f"read_jsonl: path must be an existing JSONL file, got {str(path)!r}")
     meta: dict = {}
     rows: list[tuple[int, dict]] = []
     current = 0  # line number of the object jsonlines is reading (it pulls one line per object)
@@ -134,7 +134,7 @@ def _read_numbered(path: str | Path) -> tuple[dict, list[tuple[int, dict]]]:
             for obj in reader.iter(type=dict):
                 if "_meta" in obj:
                     if rows or meta:
-                        raise ValueError(
+                        raise UserError(
                             f"{path}:{current}: a '_meta' header is only allowed as the first line"
                         )
                     meta = obj["_meta"] if isinstance(obj["_meta"], dict) else {"value": obj["_meta"]}
@@ -147,13 +147,13 @@ def _read_numbered(path: str | Path) -> tuple[dict, list[tuple[int, dict]]]:
             if isinstance(cause, json.JSONDecodeError)
             else "expected a JSON object per line"
         )
-        raise ValueError(f"{path}:{current}: {what}") from None
+        raise UserError(f"{path}:{current}: {what}") from None
     except UnicodeDecodeError as err:
-        raise ValueError(
+        raise UserError(
             f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); save it as UTF-8"
         ) from None
     if not rows:
-        raise ValueError(f"{path}: file has no items (expected one JSON object per line after the header)")
+        raise UserError(f"{path}: file has no items (expected one JSON object per line after the header)")
     return meta, rows
 
 
@@ -177,26 +177,24 @@ def validate_statements(
     if line_numbers is None:
         line_numbers = range(1, len(rows) + 1)
     if len(line_numbers) != len(rows):
-        raise ValueError(
+        raise UserError(
             f"validate_statements: line_numbers must match rows ({len(rows)}), got {len(line_numbers)}"
         )
     if not rows:
-        raise ValueError(f"{path}: statement file has no items")
+        raise UserError(f"{path}: statement file has no items")
     for lineno, row in zip(line_numbers, rows, strict=True):
         text = row.get("statement")
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{path}:{lineno}: field 'statement' must be a non-empty string, got {text!r}")
+            raise UserError(f"{path}:{lineno}: field 'statement' must be a non-empty string, got {text!r}")
         if "label" not in row:
-            raise ValueError(
-                f"{path}:{lineno}: field 'label' is missing (expected 1 for true or 0 for false)"
-            )
+            raise UserError(f"{path}:{lineno}: field 'label' is missing (expected 1 for true or 0 for false)")
         label = row["label"]
         if isinstance(label, bool) or label not in (0, 1):
-            raise ValueError(f"{path}:{lineno}: field 'label' must be 1 (true) or 0 (false), got {label!r}")
+            raise UserError(f"{path}:{lineno}: field 'label' must be 1 (true) or 0 (false), got {label!r}")
     labels = {int(r["label"]) for r in rows}
     if len(labels) < 2:
         only = labels.pop()
-        raise ValueError(
+        raise UserError(
             f"{path}:{line_numbers[0]}-{line_numbers[-1]}: all {len(rows)} statements have label {only}; "
             "expected both true (1) and false (0) statements"
         )
@@ -204,7 +202,7 @@ def validate_statements(
 
 def _check_split(split: str) -> None:
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        raise UserError(f"split must be one of {SPLITS}, got {split!r}")
 
 
 def _filter_split(pairs: list[tuple[int, dict]], split: str, path: Path) -> list[tuple[int, dict]]:
@@ -213,17 +211,17 @@ def _filter_split(pairs: list[tuple[int, dict]], split: str, path: Path) -> list
         return pairs
     missing = [ln for ln, r in pairs if "split" not in r]
     if missing:
-        raise ValueError(
+        raise UserError(
             f"{path}:{missing[0]}: no 'split' field, so split={split!r} is undefined; use split='all'"
         )
     kept = [(ln, r) for ln, r in pairs if r["split"] == split]
     if not kept:
-        raise ValueError(f"{path}: no items with split={split!r}")
+        raise UserError(f"{path}: no items with split={split!r}")
     return kept
 
 
 def _unknown(kind: str, name: str, valid: Sequence[str]) -> KeyError:
-    return KeyError(suggestion(kind, name, valid))
+    return UnknownNameError(suggestion(kind, name, valid))
 
 
 # --------------------------------------------------------------------------- statements
@@ -291,7 +289,7 @@ def load_facts(name: str, split: Split = "all") -> list[Fact]:
         obj, text = r["object"], r["statement"]
         suffix = f" {obj}."
         if not text.endswith(suffix):
-            raise ValueError(f"{path}:{lineno}: statement must end with ' {{object}}.', got {text!r}")
+            raise UserError(f"{path}:{lineno}: statement must end with ' {{object}}.', got {text!r}")
         facts.append(
             Fact(
                 subject=r["subject"],
@@ -317,14 +315,14 @@ def load_instructions(
     Every line needs a non-empty 'instruction'; 'category' defaults to "uncategorized".
     """
     if kind not in INSTRUCTION_KINDS:
-        raise ValueError(f"kind must be one of {INSTRUCTION_KINDS}, got {kind!r}")
+        raise UserError(f"kind must be one of {INSTRUCTION_KINDS}, got {kind!r}")
     _check_split(split)
     path = Path(path) if path is not None else DATA_DIR / "instructions" / f"{kind}.jsonl"
     _, numbered = _read_numbered(path)
     for lineno, r in numbered:
         text = r.get("instruction")
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{path}:{lineno}: field 'instruction' must be a non-empty string, got {text!r}")
+            raise UserError(f"{path}:{lineno}: field 'instruction' must be a non-empty string, got {text!r}")
     return [
         Instruction(
             instruction=r["instruction"],
@@ -344,7 +342,7 @@ def load_corpus(split: Split = "test", *, path: str | Path | None = None) -> lis
     _, numbered = _read_numbered(path)
     for lineno, r in numbered:
         if not isinstance(r.get("text"), str) or not r["text"].strip():
-            raise ValueError(
+            raise UserError(
                 f"{path}:{lineno}: field 'text' must be a non-empty string, got {r.get('text')!r}"
             )
     return [r["text"] for _, r in _filter_split(numbered, split, path)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from postmech_eval.config import suggestion
+from postmech_eval.config import InvalidParameterError, UnknownNameError, suggestion
 
 STREAMS: tuple[str, ...] = ("resid_pre", "resid_post", "attn_out", "mlp_out", "mlp_neurons")
 Stream = Literal["resid_pre", "resid_post", "attn_out", "mlp_out", "mlp_neurons"]
@@ -28,9 +28,11 @@ _SITE_RE = re.compile(r"^blocks\.(\d+)\.([a-z_]+)$")
 def make_site(layer: int, stream: Stream) -> str:
     """The site name of ``stream`` at block ``layer``: ``make_site(3, "resid_pre") == "blocks.3.resid_pre"``."""
     if isinstance(layer, bool) or not isinstance(layer, int) or layer < 0:
-        raise ValueError(f"The 'layer' parameter of make_site must be an int >= 0. Got {layer!r} instead.")
+        raise InvalidParameterError(
+            f"The 'layer' parameter of make_site must be an int >= 0. Got {layer!r} instead."
+        )
     if stream not in STREAMS:
-        raise KeyError(suggestion("stream", stream, STREAMS))
+        raise UnknownNameError(suggestion("stream", stream, STREAMS))
     return f"blocks.{layer}.{stream}"
 
 
@@ -44,10 +46,12 @@ def parse_site(site: str, n_layers: int | None = None) -> tuple[int, str]:
     m = _SITE_RE.match(site)
     if m is None or m.group(2) not in STREAMS:
         stream = site.rsplit(".", 1)[-1]
-        raise KeyError(
+        raise UnknownNameError(
             f"site {site!r} is not 'blocks.{{l}}.{{stream}}': " + suggestion("stream", stream, STREAMS)
         )
     layer, stream = int(m.group(1)), m.group(2)
     if n_layers is not None and not 0 <= layer < n_layers:
-        raise ValueError(f"Layer in site {site!r} must be in [0, {n_layers - 1}]; got {layer}")
+        raise InvalidParameterError(
+            f"The layer of site {site!r} must be in [0, {n_layers - 1}]. Got {layer} instead."
+        )
     return layer, stream

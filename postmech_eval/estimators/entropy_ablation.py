@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from postmech_eval.config import UserError
 from postmech_eval.engine.arch import get_adapter
 from postmech_eval.engine.hooks import ablate_neurons, capture
 from postmech_eval.engine.sites import make_site
@@ -137,9 +138,7 @@ def neuron_means(
             total += cache[site][m].double().sum(0)
             count += int(m.sum())
     if count == 0:
-        raise ValueError(
-            f"texts must contain at least one token for the neuron means; got {len(texts)} texts"
-        )
+        raise UserError(f"texts must contain at least one token for the neuron means; got {len(texts)} texts")
     return (total / count).float()
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from postmech_eval.config import UserError
 from postmech_eval.engine.arch import get_adapter
 
 __all__ = ["EntropyNeuronScan", "neuron_weight_stats"]
@@ -79,7 +80,7 @@ def neuron_weight_stats(model: nn.Module, layer: int | None = None) -> tuple[tor
     if layer < 0:
         layer += adapter.n_layers
     if not 0 <= layer < adapter.n_layers:
-        raise ValueError(f"layer must be in [0, {adapter.n_layers - 1}]; got {layer}")
+        raise UserError(f"layer must be in [0, {adapter.n_layers - 1}]; got {layer}")
     w_out = adapter.down_proj_weight(layer).detach().to("cpu", torch.float64)  # [d_model, d_mlp]
     if adapter.norm_kind == "layernorm":
         w_out = w_out - w_out.mean(dim=0, keepdim=True)
@@ -122,12 +123,12 @@ class EntropyNeuronScan:
     def _validate_params(self) -> None:
         q = self.norm_quantile
         if isinstance(q, bool) or not isinstance(q, (int, float)) or not (0.0 <= q < 1.0) or math.isnan(q):
-            raise ValueError(
+            raise UserError(
                 f"The 'norm_quantile' parameter of EntropyNeuronScan must be a float in [0, 1). Got {q!r} instead."
             )
         n = self.n_neurons
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(
+            raise UserError(
                 f"The 'n_neurons' parameter of EntropyNeuronScan must be an int >= 1. Got {n!r} instead."
             )
 

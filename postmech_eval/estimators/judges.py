@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from postmech_eval.config import UserError
+
 #: METHODS §4 refusal phrases (straight-quote spelling).
 _STRAIGHT_PHRASES: tuple[str, ...] = (
     "I'm sorry",
@@ -52,7 +54,7 @@ def _check_phrases(phrases: Sequence[str], owner: str) -> tuple[str, ...]:
         )
     out = tuple(phrases)
     if not out or not all(isinstance(p, str) and p.strip() for p in out):
-        raise ValueError(
+        raise UserError(
             f"The 'phrases' parameter of {owner} must be a non-empty sequence of "
             f"non-empty strings. Got {out!r} instead."
         )

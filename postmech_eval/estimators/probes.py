@@ -21,6 +21,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from postmech_eval.config import UserError
+
 
 def _as_array(value: Any, name: str, owner: str, ndim: int) -> np.ndarray:
     """Numpy float64 view of `value` (numpy or torch), checked for rank and finiteness."""
@@ -28,15 +30,13 @@ def _as_array(value: Any, name: str, owner: str, ndim: int) -> np.ndarray:
         value = value.detach().cpu().double().numpy()
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != ndim:
-        raise ValueError(
-            f"The {name!r} parameter of {owner} must be {ndim}-D. Got shape {arr.shape} instead."
-        )
+        raise UserError(f"The {name!r} parameter of {owner} must be {ndim}-D. Got shape {arr.shape} instead.")
     if arr.shape[0] == 0:
-        raise ValueError(
+        raise UserError(
             f"The {name!r} parameter of {owner} must be non-empty. Got shape {arr.shape} instead."
         )
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf instead.")
+        raise UserError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf instead.")
     return arr
 
 
@@ -44,16 +44,16 @@ def _check_labels(y: Any, n: int, owner: str) -> np.ndarray:
     """Binary labels {0, 1} of length `n` with both classes present."""
     arr = _as_array(y, "y", owner, ndim=1)
     if arr.shape[0] != n:
-        raise ValueError(
+        raise UserError(
             f"The 'y' parameter of {owner} must have {n} labels (one per row of X). Got {arr.shape[0]} instead."
         )
     values = set(np.unique(arr).tolist())
     if not values <= {0.0, 1.0}:
-        raise ValueError(
+        raise UserError(
             f"The 'y' parameter of {owner} must contain only 0 and 1. Got {sorted(values)} instead."
         )
     if values != {0.0, 1.0}:
-        raise ValueError(
+        raise UserError(
             f"The 'y' parameter of {owner} must contain both classes 0 and 1. Got only {sorted(values)} instead."
         )
     return arr.astype(np.int64)
@@ -72,12 +72,12 @@ def class_separation(direction: Any, X: Any, y: Any) -> np.ndarray:
     X = _as_array(X, "X", owner, ndim=2)
     y = _check_labels(y, X.shape[0], owner)
     if X.shape[1] != u.shape[0]:
-        raise ValueError(
+        raise UserError(
             f"The 'X' parameter of {owner} must have {u.shape[0]} columns. Got {X.shape[1]} instead."
         )
     norm = np.linalg.norm(u)
     if norm == 0:
-        raise ValueError(
+        raise UserError(
             f"The 'direction' parameter of {owner} must be non-zero. Got the zero vector instead."
         )
     u = u / norm
@@ -97,7 +97,7 @@ class _LinearProbe(ClassifierMixin, BaseEstimator):
     def _finish_fit(self, X: np.ndarray, y: np.ndarray, coef: np.ndarray, threshold: float) -> None:
         norm = np.linalg.norm(coef)
         if norm == 0:
-            raise ValueError(
+            raise UserError(
                 f"{type(self).__name__}.fit found a zero direction: the true and false rows of X "
                 "have the same mean. Check that the activations differ between statements."
             )
@@ -113,7 +113,7 @@ class _LinearProbe(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         X = _as_array(X, "X", f"{type(self).__name__}.decision_function", ndim=2)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(
+            raise UserError(
                 f"The 'X' parameter of {type(self).__name__}.decision_function must have "
                 f"{self.n_features_in_} columns (as in fit). Got {X.shape[1]} instead."
             )
@@ -128,7 +128,7 @@ class _LinearProbe(ClassifierMixin, BaseEstimator):
         pred = self.predict(X)
         y = _as_array(y, "y", f"{type(self).__name__}.score", ndim=1)
         if y.shape[0] != pred.shape[0]:
-            raise ValueError(
+            raise UserError(
                 f"The 'y' parameter of {type(self).__name__}.score must have {pred.shape[0]} labels. Got {y.shape[0]} instead."
             )
         return float(np.average(pred == y, weights=sample_weight))
@@ -181,7 +181,7 @@ class LogisticProbe(_LinearProbe):
     def fit(self, X: Any, y: Any) -> LogisticProbe:
         owner = "LogisticProbe.fit"
         if not (isinstance(self.C, int | float) and self.C > 0):
-            raise ValueError(
+            raise UserError(
                 f"The 'C' parameter of LogisticProbe must be a float > 0. Got {self.C!r} instead."
             )
         X = _as_array(X, "X", owner, ndim=2)
@@ -200,7 +200,7 @@ PROBES: dict[str, type[_LinearProbe]] = {"mm": MassMeanProbe, "lr": LogisticProb
 def make_probe(kind: str) -> _LinearProbe:
     """A fresh probe by short name ("mm" mass-mean, "lr" logistic regression)."""
     if kind not in PROBES:
-        raise ValueError(f"The 'probe' parameter must be one of {sorted(PROBES)}. Got {kind!r} instead.")
+        raise UserError(f"The 'probe' parameter must be one of {sorted(PROBES)}. Got {kind!r} instead.")
     return PROBES[kind]()
 
 
@@ -214,7 +214,7 @@ def center_by_group(X: Any, groups: Sequence[Hashable]) -> np.ndarray:
     X = _as_array(X, "X", "center_by_group", ndim=2)
     keys = list(groups)
     if len(keys) != X.shape[0]:
-        raise ValueError(
+        raise UserError(
             f"The 'groups' parameter of center_by_group must have {X.shape[0]} entries. Got {len(keys)} instead."
         )
     out = X.copy()

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import torch
 
+from postmech_eval.config import UserError
 from postmech_eval.engine.capture import collect, encode, logits_last
 from postmech_eval.engine.hooks import AblateDirection, AddVector
 from postmech_eval.engine.sites import make_site
@@ -34,7 +35,7 @@ def check_layer(layer: int, n_layers: int, name: str = "layer") -> int:
     if isinstance(layer, bool) or not isinstance(layer, int):
         raise TypeError(f"The {name!r} parameter must be an int in [0, {n_layers}]. Got {layer!r} instead.")
     if not 0 <= layer <= n_layers:
-        raise ValueError(
+        raise UserError(
             f"The {name!r} parameter must be in [0, {n_layers}] for a model with {n_layers} layers "
             f"({n_layers} = output of the last layer). Got {layer} instead."
         )
@@ -71,18 +72,18 @@ class RefusalDirection:
         for name, acts in (("harmful_acts", harmful_acts), ("harmless_acts", harmless_acts)):
             if not isinstance(acts, torch.Tensor) or acts.dim() != 2 or acts.shape[0] == 0:
                 shape = tuple(acts.shape) if isinstance(acts, torch.Tensor) else type(acts).__name__
-                raise ValueError(
+                raise UserError(
                     f"The {name!r} parameter must be a non-empty tensor [n, d]. Got {shape} instead."
                 )
         if harmful_acts.shape[1] != harmless_acts.shape[1]:
-            raise ValueError(
+            raise UserError(
                 f"harmful_acts and harmless_acts must have the same width d. "
                 f"Got {harmful_acts.shape[1]} and {harmless_acts.shape[1]} instead."
             )
         diff = harmful_acts.double().mean(0) - harmless_acts.double().mean(0)
         norm = float(diff.norm())
         if norm == 0.0 or not torch.isfinite(diff).all():
-            raise ValueError(
+            raise UserError(
                 "harmful and harmless activations have identical (or non-finite) means; no direction"
             )
         self.mean_diff_ = diff.float()
@@ -156,7 +157,7 @@ def refusal_token_ids(tokenizer: Any, phrases: Sequence[str]) -> list[int]:
             if tokens:
                 ids.add(int(tokens[0]))
     if not ids:
-        raise ValueError(f"No refusal tokens: phrases {list(phrases)!r} tokenize to nothing")
+        raise UserError(f"No refusal tokens: phrases {list(phrases)!r} tokenize to nothing")
     return sorted(ids)
 
 
@@ -199,7 +200,7 @@ def search_site(
     earlier candidate in (layer, position-from-end) order, so the pick is deterministic.
     """
     if criterion not in ("both", "ablate", "add"):
-        raise ValueError(
+        raise UserError(
             f"The 'criterion' parameter must be one of ['both', 'ablate', 'add']. Got {criterion!r} instead."
         )
     from postmech_eval.engine.arch import get_adapter
@@ -226,6 +227,6 @@ def search_site(
         if best is None or total > best[0]:
             best = (total, layer, pos)
     if best is None:
-        raise ValueError("The 'grid' parameter must hold at least one candidate direction. Got none.")
+        raise UserError("The 'grid' parameter must hold at least one candidate direction. Got none.")
     baseline = {"harmful_logodds": base_h, "harmless_logodds": base_l}
     return SearchResult(layer=best[1], position=best[2], criterion=criterion, baseline=baseline, scores=rows)

@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from postmech_eval.config import UserError
+
 KINDS: tuple[str, ...] = ("harmful", "harmless")
 
 #: Defaults of the hub variant (also written in its YAML's metadata, where users see them).
@@ -53,7 +55,7 @@ class HubSource:
         for name in ("dataset", "column", "split"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
-                raise ValueError(
+                raise UserError(
                     f"The '{self.kind}_{name}' parameter must be a non-empty string. Got {value!r} instead."
                 )
         if not isinstance(self.empty_column, str):
@@ -61,7 +63,7 @@ class HubSource:
                 f"The '{self.kind}_empty_column' parameter must be a string. Got {self.empty_column!r} instead."
             )
         if isinstance(self.max_items, bool) or not isinstance(self.max_items, int) or self.max_items < 0:
-            raise ValueError(
+            raise UserError(
                 f"The '{self.kind}_max_items' parameter must be an int >= 0 (0 = all rows). "
                 f"Got {self.max_items!r} instead."
             )
@@ -79,7 +81,7 @@ def sources_from_metadata(metadata: dict[str, Any]) -> dict[str, HubSource]:
         try:
             fields["max_items"] = int(fields["max_items"])
         except (TypeError, ValueError):
-            raise ValueError(
+            raise UserError(
                 f"The '{kind}_max_items' parameter must be an int >= 0. Got {fields['max_items']!r} instead."
             ) from None
         out[kind] = HubSource(kind=kind, **fields)
@@ -118,7 +120,7 @@ def load_rows(source: HubSource, seed: int) -> list[dict[str, str]]:
     if source.max_items and len(keep) > source.max_items:
         keep = sorted(random.Random(f"{seed}:{source.kind}:hub").sample(keep, source.max_items))
     if not keep:
-        raise ValueError(
+        raise UserError(
             f"{source.dataset!r} (split {source.split!r}, column {source.column!r}) has no non-empty "
             f"instructions{' with an empty ' + repr(source.empty_column) if source.empty_column else ''}."
         )
@@ -153,12 +155,14 @@ def load_docs(task: str, **metadata: Any):
 
     given = [k for k in ("harmful_path", "harmless_path") if metadata.get(k)]
     if given:
-        raise ValueError(
+        raise UserError(
             f"{task} reads its instructions from datasets ({', '.join(f'{k}_dataset' for k in KINDS)}); "
             f"got {given} as well. Use postmech_refusal_transfer for JSONL files."
         )
-    config = task_support.build_config(task, task_support.config_kwargs(task, metadata))
+    own = {f"{kind}_{name}" for kind in KINDS for name in HUB_DEFAULTS[kind]} | {"hub_cache_dir"}
+    rest = {k: v for k, v in metadata.items() if k not in own}  # the analysis' keys are checked there
+    config = task_support.build_config(task, task_support.config_kwargs(task, rest))
     root = cache_dir(metadata)
     paths = {f"{kind}_path": str(materialise(src, config.seed, root))
              for kind, src in sources_from_metadata(metadata).items()}  # fmt: skip
-    return task_support.load_docs(task, **{**metadata, **paths})
+    return task_support.load_docs(task, **{**rest, **paths})

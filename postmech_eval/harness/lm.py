@@ -23,11 +23,13 @@ from lm_eval.models.huggingface import HFLM
 
 from postmech_eval.analyses import AnalysisResult
 from postmech_eval.analyses.catalogue import check_emitted, metric_names
-from postmech_eval.config import parse_bool
+from postmech_eval.config import UserError, parse_bool
 from postmech_eval.harness import task as task_support
 
 log = logging.getLogger(__name__)
 
+#: Present in a task's artifacts folder while its analysis runs (left behind by a kill).
+INCOMPLETE = ".incomplete"
 DEFAULT_BASE = "organism:base"
 DEFAULT_POST = "organism:sft"
 
@@ -46,7 +48,8 @@ class PostMechLM(HFLM):
     ``postmech_artifacts/<pair>``), ``on_task_error`` (``raise``, or ``continue``: a failing
     analysis writes ``<task>/error.json`` and NaN metrics so the other tasks' results are still
     saved; ``postmech-eval run`` uses it and reports the failure), ``progress`` (one
-    ``[postmech]`` line per analysis on stderr).
+    ``[postmech]`` line per analysis on stderr), ``allow_tokenizer_mismatch`` (compare a
+    pair whose tokenizers split text differently; refused by default).
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class PostMechLM(HFLM):
         artifacts_dir: str | None = None,
         on_task_error: str = "raise",
         progress: bool | str = False,
+        allow_tokenizer_mismatch: bool | str = False,
         pretrained: str | None = None,
         device: str | None = None,
         dtype: str | None = None,
@@ -69,7 +73,7 @@ class PostMechLM(HFLM):
         from postmech_eval.models.specs import resolve_spec
 
         if pretrained is not None and pretrained != post:
-            raise ValueError(
+            raise UserError(
                 "The 'pretrained' argument of postmech is the post model; pass it as post=... "
                 f"(got pretrained={pretrained!r}, post={post!r})."
             )
@@ -77,13 +81,13 @@ class PostMechLM(HFLM):
         for arg, spec in (("base", base), ("post", post)):
             try:
                 resolve_spec(spec)
-            except (KeyError, ValueError, FileNotFoundError) as err:
-                raise ValueError(f"postmech: bad {arg}={spec!r}: {err}") from None
+            except (KeyError, ValueError, TypeError, FileNotFoundError) as err:
+                raise UserError(f"bad {arg}={spec!r}: {err}") from None
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = dtype or ("float32" if device == "cpu" else "auto")
         trust = parse_bool(trust_remote_code, "trust_remote_code", "postmech")
         if on_task_error not in ("raise", "continue"):
-            raise ValueError(
+            raise UserError(
                 f"The 'on_task_error' parameter of postmech must be 'raise' or 'continue'. Got {on_task_error!r} instead."
             )
         self.on_task_error = on_task_error
@@ -92,6 +96,20 @@ class PostMechLM(HFLM):
         self.one_at_a_time = parse_bool(one_at_a_time, "one_at_a_time", "postmech")
         pair_name = f"{_slug(base)}__{_slug(post)}"
         self.artifacts_dir = Path(artifacts_dir or Path("postmech_artifacts") / pair_name)
+        _check_writable(self.artifacts_dir, "artifacts_dir")
+        # Both configs (hub ids included) and both tokenizers are checked here, before HFLM
+        # loads the post weights: a wrong pair costs seconds, not a model load.
+        self.pair = ModelPair(
+            base,
+            post,
+            dtype=dtype if dtype != "auto" else "float32",
+            device=device,
+            trust_remote_code=trust,
+            one_at_a_time=self.one_at_a_time,
+            allow_tokenizer_mismatch=parse_bool(
+                allow_tokenizer_mismatch, "allow_tokenizer_mismatch", "postmech"
+            ),
+        )
         super().__init__(
             pretrained=str(resolve_spec(post)),
             device=device,
@@ -99,14 +117,7 @@ class PostMechLM(HFLM):
             trust_remote_code=trust,
             **kwargs,
         )
-        self.pair = ModelPair(
-            base,
-            post,
-            dtype=dtype if dtype != "auto" else "float32",
-            device=str(self.device),
-            trust_remote_code=trust,
-            one_at_a_time=self.one_at_a_time,
-        )
+        self.pair.device = str(self.device)
         # The pair reuses the post model and tokenizer HFLM already holds instead of loading them
         # twice (Gemma-3's 262k-token tokenizer alone is ~300 MB resident).
         self.pair.adopt("post", self.model, self.tokenizer)
@@ -141,7 +152,13 @@ class PostMechLM(HFLM):
         """``run_analysis``; with ``on_task_error=continue`` a failure is written down and the
         task's metrics are NaN, so one broken perspective does not lose the others."""
         out_dir = self.artifacts_dir / task
+        out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "error.json").unlink(missing_ok=True)
+        (out_dir / "result.json").unlink(missing_ok=True)  # a stale summary must not look current
+        # Until this task finishes (or its failure is written down) its folder is marked: a
+        # kill (SIGINT, SIGKILL) leaves the marker, and readers skip the half-written files.
+        marker = out_dir / INCOMPLETE
+        _write_json(marker, {"task": task, "pid": os.getpid(), "started": time.time()})
         start = time.perf_counter()
         self._say(f"{task}: {len(docs)} items ...")
         try:
@@ -155,9 +172,11 @@ class PostMechLM(HFLM):
                 out_dir / "error.json",
                 {"task": task, "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()},
             )
+            marker.unlink(missing_ok=True)
             self._say(f"{task}: FAILED ({type(err).__name__}: {err})")
             nan = dict.fromkeys(metric_names(task), math.nan)
             return [task_support.encode_response({"error": str(err)}, nan, 0) for _ in docs]
+        marker.unlink(missing_ok=True)
         self._say(f"{task}: done in {time.perf_counter() - start:.0f}s")
         return answers
 
@@ -213,3 +232,18 @@ def _write_json(path: Path, obj: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(obj, indent=2, default=str))
     tmp.replace(path)
+
+
+def _check_writable(folder: Path, name: str) -> None:
+    """Refuse an output folder that is a file or cannot be created/written, before any work."""
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(
+            f"the {name!r} parameter of postmech must be a directory. Got {str(folder)!r}, under a file."
+        )
+    if not os.access(probe, os.W_OK):
+        raise UserError(
+            f"the {name!r} parameter of postmech must be writable. Got {str(folder)!r} ({probe} is read-only)."
+        )

@@ -42,9 +42,36 @@ def _reads_entry_points(module) -> bool:
         return False
 
 
+def _excepthook(exc_type, exc, tb, _previous=None) -> None:
+    """Our user errors (bad spec, config, file, name) end lm_eval with one line, no traceback;
+    ``POSTMECH_DEBUG=1`` shows the traceback. Every other exception is untouched."""
+    from postmech_eval.config import UserError, debug_enabled, one_line
+
+    cause = exc
+    while cause is not None and not isinstance(cause, UserError):  # lm-eval may wrap ours
+        cause = cause.__cause__ or cause.__context__
+    if cause is not None and not debug_enabled():
+        print(one_line(cause), file=sys.stderr)
+        return
+    (_previous or sys.__excepthook__)(exc_type, exc, tb)
+
+
+def _install_excepthook() -> None:
+    if getattr(sys.excepthook, "_postmech", False):
+        return
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        _excepthook(exc_type, exc, tb, previous)
+
+    hook._postmech = True
+    sys.excepthook = hook
+
+
 def _after_models(module) -> None:
     from lm_eval.api import registry
 
+    _install_excepthook()
     if _reads_entry_points(registry) or MODEL_NAME in registry.model_registry:
         return
     registry.model_registry.register(MODEL_NAME, target=MODEL_TARGET)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from postmech_eval.analyses.catalogue import CATALOGUE, SUITE_TASKS
 from postmech_eval.analyses.metrics import markdown_table
+from postmech_eval.config import UserError
 from postmech_eval.harness.plugin import tasks_dir
 
 BEGIN, END = "<!-- metrics:begin (generated from the metric catalogue) -->", "<!-- metrics:end -->"
@@ -40,7 +41,7 @@ def write(task: str) -> bool:
     path = readme_path(task)
     text = path.read_text(encoding="utf-8")
     if _BLOCK.search(text) is None:
-        raise ValueError(f"{path}: no {BEGIN!r} ... {END!r} block to fill")
+        raise UserError(f"{path}: no {BEGIN!r} ... {END!r} block to fill")
     new = _BLOCK.sub(lambda _: expected_block(task), text)
     if new != text:
         path.write_text(new, encoding="utf-8")

@@ -20,91 +20,71 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from lm_eval.api.task import ConfigurableTask
 
-from postmech_eval.analyses.catalogue import task_metrics
+from postmech_eval.analyses.catalogue import (  # noqa: F401  (spec_for, build_config: used by the model)
+    ANALYSES,
+    _resolve,
+    build_config,
+    config_fields,
+    spec_for,
+    task_metrics,
+)
+from postmech_eval.config import UnknownNameError, UserError, suggestion
 
 TASK_KEY = "_postmech_task"
 CONFIG_KEY = "_postmech_config"
 
 
-def _resolve(target: str) -> Any:
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+#: The ``postmech`` model's own arguments (lm-eval merges ``--model_args`` into the metadata);
+#: a test keeps this equal to ``PostMechLM.__init__``'s parameters.
+POSTMECH_MODEL_ARGS: tuple[str, ...] = (
+    "base",
+    "post",
+    "one_at_a_time",
+    "artifacts_dir",
+    "on_task_error",
+    "progress",
+    "allow_tokenizer_mismatch",
+    "pretrained",
+    "device",
+    "dtype",
+    "trust_remote_code",
+)
+#: What lm-eval itself puts in a task's metadata.
+LM_EVAL_METADATA_KEYS: tuple[str, ...] = ("version", "config_source", "_metadata", "num_fewshot")
 
 
-@dataclass(frozen=True, kw_only=True)
-class AnalysisSpec:
-    """Where a task's analysis lives ("module:name"); resolved lazily so lm-eval start-up stays cheap."""
+@functools.cache
+def _known_metadata_keys() -> frozenset[str]:
+    """Every key lm-eval may legitimately put in a postmech task's metadata: any analysis'
+    setting (``--metadata`` is shared by all tasks of a run), the model's arguments and
+    lm-eval's own entries."""
+    import inspect
 
-    run: str
-    config: str
-    items: str
-    docs: str = "postmech_eval.harness.task:load_docs"
+    from lm_eval.models.huggingface import HFLM
 
-    def load(self) -> tuple[Callable[..., Any], type, Callable[..., list[dict]]]:
-        return _resolve(self.run), _resolve(self.config), _resolve(self.items)
-
-
-_REFUSAL = "postmech_eval.analyses.refusal.run"
-_TRUTH = "postmech_eval.analyses.truth.run"
-ANALYSES: dict[str, AnalysisSpec] = {
-    "postmech_refusal_transfer": AnalysisSpec(
-        run=f"{_REFUSAL}:run", config=f"{_REFUSAL}:RefusalConfig", items=f"{_REFUSAL}:default_items"
-    ),
-    # Same analysis; its docs come from hub datasets (hub_docs builds the files).
-    "postmech_refusal_transfer_hub": AnalysisSpec(
-        run=f"{_REFUSAL}:run",
-        config=f"{_REFUSAL}:RefusalConfig",
-        items=f"{_REFUSAL}:default_items",
-        docs="postmech_eval.harness.hub_docs:load_docs",
-    ),
-    "postmech_truth_probe": AnalysisSpec(
-        run=f"{_TRUTH}:run_probe", config=f"{_TRUTH}:TruthProbeConfig", items=f"{_TRUTH}:default_probe_items"
-    ),
-    "postmech_truth_steering": AnalysisSpec(
-        run=f"{_TRUTH}:run_steering",
-        config=f"{_TRUTH}:TruthSteeringConfig",
-        items=f"{_TRUTH}:default_steering_items",
-    ),
-    "postmech_knowledge_patching": AnalysisSpec(
-        run="postmech_eval.analyses.knowledge.run:run",
-        config="postmech_eval.analyses.knowledge.config:KnowledgeConfig",
-        items="postmech_eval.analyses.knowledge.run:default_items",
-    ),
-    "postmech_entropy_neurons": AnalysisSpec(
-        run="postmech_eval.analyses.confidence.run:run",
-        config="postmech_eval.analyses.confidence.run:ConfidenceConfig",
-        items="postmech_eval.analyses.confidence.run:default_items",
-    ),
-}
-
-
-def spec_for(task: str) -> AnalysisSpec:
-    if task not in ANALYSES:
-        from postmech_eval.config import suggestion
-
-        raise KeyError(suggestion("postmech analysis task", task, ANALYSES))
-    return ANALYSES[task]
+    keys = {k for task in ANALYSES for k in config_fields(task)}
+    keys |= set(inspect.signature(HFLM.__init__).parameters) - {"self", "kwargs"}
+    keys |= {*POSTMECH_MODEL_ARGS, *LM_EVAL_METADATA_KEYS}
+    return frozenset(keys)
 
 
 def config_kwargs(task: str, metadata: dict[str, Any]) -> dict[str, Any]:
-    """The subset of lm-eval metadata that configures this task's analysis."""
-    _, config_cls, _ = spec_for(task).load()
-    fields = {f.name for f in dataclasses.fields(config_cls) if f.init}
+    """The subset of lm-eval metadata that configures this task's analysis.
+
+    A key that configures nothing (no analysis, not the model, not lm-eval) is a typo and is
+    refused with this task's valid settings; it never silently falls back to a default.
+    """
+    fields = config_fields(task)
+    for key in metadata:
+        if key not in _known_metadata_keys():
+            raise UnknownNameError(f"--metadata for {task}: " + suggestion("key", key, fields))
     return {k: v for k, v in metadata.items() if k in fields}
-
-
-def build_config(task: str, kwargs: dict[str, Any]):
-    _, config_cls, _ = spec_for(task).load()
-    return config_cls.from_kwargs(kwargs)
 
 
 def load_docs(task: str, **metadata: Any):
@@ -116,7 +96,7 @@ def load_docs(task: str, **metadata: Any):
     _, _, default_items = spec_for(task).load()
     items = default_items(config)
     if not items:
-        raise ValueError(f"Task {task!r} has no test items with config {kwargs}.")
+        raise UserError(f"Task {task!r} has no test items with config {kwargs}.")
     payload = json.dumps(kwargs, sort_keys=True, default=str)
     docs = [{**item, TASK_KEY: task, CONFIG_KEY: payload} for item in items]
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
@@ -139,8 +119,16 @@ def encode_response(record: dict[str, Any], metrics: dict[str, float], seed: int
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    response = json.loads(results[0])
-    return {name: _as_float(value) for name, value in response["metrics"].items()}
+    try:
+        response = json.loads(results[0])
+        metrics = response["metrics"]
+    except (json.JSONDecodeError, TypeError, KeyError, IndexError):
+        task = doc.get(TASK_KEY, "this postmech task")
+        raise UserError(
+            f"{task} runs only with --model postmech (the analysis needs the base/post pair); "
+            f"the model answered with plain text instead"
+        ) from None
+    return {name: _as_float(value) for name, value in metrics.items()}
 
 
 def _as_float(value: Any) -> float:

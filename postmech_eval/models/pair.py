@@ -17,6 +17,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from postmech_eval.config import UserError
 from postmech_eval.engine.arch import spec_for_config
 from postmech_eval.engine.fingerprint import model_fingerprint
 from postmech_eval.models.specs import (
@@ -39,6 +40,26 @@ def _shape_of(cfg: Any) -> dict[str, Any]:
         "d_model": getattr(cfg, "hidden_size", None),
         "vocab_size": getattr(cfg, "vocab_size", None),
     }
+
+
+#: Fixed text both tokenizers must split identically (words, digits, punctuation, accents, CJK).
+PROBE_TEXT = 'The city of Lyon is in France. 1234 + 5678 = 6912; "naïve café", 東京 — done!'
+
+
+def tokenizer_mismatch(base_tok: Any, post_tok: Any) -> list[str]:
+    """What differs between two tokenizers in a way that changes token positions or ids."""
+    out = []
+    if len(base_tok) != len(post_tok):
+        out.append(f"{len(base_tok)} vs {len(post_tok)} tokens")
+    for name in ("bos_token_id", "eos_token_id", "unk_token_id"):
+        a, b = getattr(base_tok, name, None), getattr(post_tok, name, None)
+        if a != b:
+            out.append(f"{name} {a} vs {b}")
+    ids_b = base_tok(PROBE_TEXT, add_special_tokens=False)["input_ids"]
+    ids_p = post_tok(PROBE_TEXT, add_special_tokens=False)["input_ids"]
+    if ids_b != ids_p:
+        out.append("the probe text gets different token ids")
+    return out
 
 
 def _special_tokens(tok: Any) -> dict[str, Any]:
@@ -71,12 +92,14 @@ class ModelPair:
         trust_remote_code: bool = False,
         one_at_a_time: bool = False,
         attn_implementation: str | None = None,
+        allow_tokenizer_mismatch: bool = False,
     ) -> None:
         self.dtype = dtype
         self.device = device
         self.trust_remote_code = trust_remote_code
         self.one_at_a_time = one_at_a_time
         self.attn_implementation = attn_implementation
+        self.allow_tokenizer_mismatch = allow_tokenizer_mismatch
         self._specs: dict[str, str | None] = {}
         self._loaded: dict[str, tuple[nn.Module, Any]] = {}
         self._configs: dict[str, Any] = {}
@@ -160,27 +183,37 @@ class ModelPair:
             torch.cuda.empty_cache()
 
     def check_compatible(self) -> dict[str, Any]:
-        """Raise one ValueError listing every mismatch of family/depth/width/vocab.
+        """Refuse a pair whose configs or tokenizers differ where it matters, before any weights.
 
-        Returns a report: the shared shape plus ``tokenizer_differences``
-        (special tokens and chat-template presence that differ: allowed, reported).
+        Configs: family, depth, width and vocabulary size must match. Tokenizers: the number of
+        tokens, the BOS/EOS/UNK ids and the ids of a fixed probe text must match, or every
+        cross-model number (transfer, cosines of directions read at the same positions) would
+        compare different tokens; ``allow_tokenizer_mismatch=True`` runs anyway, with a warning.
+        Differences that post-training legitimately brings (a chat template, extra special
+        tokens) are reported in ``tokenizer_differences``, not refused.
         """
         b, p = _shape_of(self._configs["base"]), _shape_of(self._configs["post"])
         diffs = [f"{k}: base={b[k]!r} vs post={p[k]!r}" for k in b if b[k] != p[k]]
         if diffs:
-            raise ValueError(
+            raise UserError(
                 f"Models are not comparable (base {self.spec('base')!r}, post "
                 f"{self.spec('post')!r}): " + "; ".join(diffs)
             )
-        tok_diff: dict[str, Any] = {}
-        try:
-            tb, tp = (_special_tokens(self._tokenizer(w)) for w in ("base", "post"))
-            tok_diff = {k: {"base": tb[k], "post": tp[k]} for k in tb if tb[k] != tp[k]}
-        except (OSError, ValueError) as e:
-            log.warning("could not compare tokenizers: %s", e)
+        tb, tp = (self._tokenizer(w) for w in ("base", "post"))
+        sb, sp = _special_tokens(tb), _special_tokens(tp)
+        tok_diff = {k: {"base": sb[k], "post": sp[k]} for k in sb if sb[k] != sp[k]}
+        mismatch = tokenizer_mismatch(tb, tp)
+        if mismatch and not self.allow_tokenizer_mismatch:
+            raise UserError(
+                f"base {self.spec('base')!r} and post {self.spec('post')!r} tokenize differently ("
+                + "; ".join(mismatch)
+                + "); pass allow_tokenizer_mismatch=true to compare them anyway"
+            )
+        if mismatch:
+            log.warning("tokenizers of base and post differ (allowed): %s", "; ".join(mismatch))
         if tok_diff:
             log.info("tokenizer differences between base and post: %s", tok_diff)
-        return {**b, "tokenizer_differences": tok_diff}
+        return {**b, "tokenizer_differences": tok_diff, "tokenizer_mismatch": mismatch}
 
     def _tokenizer(self, which: str) -> Any:
         if which in self._loaded:

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from postmech_eval.config import UserError
 from postmech_eval.engine.arch import spec_for_config
 from postmech_eval.models.gguf import hf_dir as gguf_hf_dir
 from postmech_eval.models.gguf import is_gguf_spec
@@ -32,7 +33,9 @@ _DTYPES = {
 def resolve_spec(spec: str) -> str:
     """Local directory path or hub id for ``spec``; raises ValueError when impossible."""
     if not isinstance(spec, str) or not spec.strip():
-        raise TypeError(f"model spec must be a non-empty str; got {spec!r}")
+        raise UserError(
+            f"a model spec must be a non-empty string (hub id, directory, organism:NAME or gguf:...). Got {spec!r} instead."
+        )
     spec = spec.strip()
     if is_gguf_spec(spec):  # gguf:/path/x.gguf | gguf:gemma3-270m | bare *.gguf
         return str(gguf_hf_dir(spec))  # converted once into a cached HF directory
@@ -41,7 +44,7 @@ def resolve_spec(spec: str) -> str:
         try:
             from postmech_eval.organisms import organism_path
         except ImportError as e:
-            raise ValueError(
+            raise UserError(
                 f"Cannot resolve model spec {spec!r}: postmech_eval.organisms.organism_path "
                 f"is not available ({e})"
             ) from None
@@ -49,20 +52,24 @@ def resolve_spec(spec: str) -> str:
             path = Path(organism_path(name))
         except (KeyError, FileNotFoundError, ValueError) as e:
             msg = e.args[0] if e.args else str(e)
-            raise ValueError(f"Cannot resolve model spec {spec!r}: {msg}") from None
+            raise UserError(f"Cannot resolve model spec {spec!r}: {msg}") from None
         if not (path / "config.json").is_file():
-            raise ValueError(f"Organism {name!r} has no weights at {path} (config.json missing)")
+            raise UserError(f"Organism {name!r} has no weights at {path} (config.json missing)")
         return str(path)
     path = Path(spec).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise ValueError(f"Local model directory {path} has no config.json")
+            raise UserError(f"Local model directory {path} has no config.json")
         return str(path)
+    if path.is_file():
+        raise UserError(
+            f"Model spec {spec!r} is a file; give the model's directory (the folder holding config.json)"
+        )
     looks_local = spec.startswith(("/", ".", "~")) or "\\" in spec or spec.count("/") > 1
     if looks_local or path.exists():
-        raise ValueError(f"Model spec {spec!r}: local directory {path} does not exist")
+        raise UserError(f"Model spec {spec!r}: local directory {path} does not exist")
     if not _HUB_ID.match(spec):
-        raise ValueError(
+        raise UserError(
             f"Model spec {spec!r} is neither a local directory, 'organism:NAME' nor a hub id like 'org/name'"
         )
     return spec
@@ -77,7 +84,7 @@ def _hub_fetchable(spec: str, trust_remote_code: bool) -> Any:
     except (OSError, ValueError):
         pass
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        raise ValueError(
+        raise UserError(
             f"Model {spec!r} is not a local directory and is not in the local Hugging Face "
             f"cache (HF_HUB_OFFLINE is set, so the hub was not asked)"
         )
@@ -86,7 +93,7 @@ def _hub_fetchable(spec: str, trust_remote_code: bool) -> Any:
 
         model_info(spec, timeout=5)
     except Exception as e:  # network errors, 404s, gated repos: one clear message
-        raise ValueError(
+        raise UserError(
             f"Model {spec!r} is not a local directory, not in the local Hugging Face cache, "
             f"and the hub could not provide it ({type(e).__name__}: {str(e)[:200]})"
         ) from None
@@ -102,7 +109,7 @@ def load_config(spec: str, trust_remote_code: bool = False) -> Any:
         try:
             cfg = AutoConfig.from_pretrained(where, trust_remote_code=trust_remote_code)
         except (OSError, ValueError) as e:
-            raise ValueError(f"Cannot read the config of {spec!r} at {where}: {e}") from None
+            raise UserError(f"Cannot read the config of {spec!r} at {where}: {e}") from None
     else:
         cfg = _hub_fetchable(where, trust_remote_code)
     spec_for_config(cfg)
@@ -124,7 +131,7 @@ def load_model(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}")
+        raise UserError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}")
     load_config(spec, trust_remote_code)  # fails fast: bad spec or unsupported family
     where = resolve_spec(spec)
     kwargs: dict[str, Any] = {"dtype": _DTYPES[dtype], "trust_remote_code": trust_remote_code}
@@ -169,7 +176,7 @@ def format_prompt(
     if use_chat_template:
         if not getattr(tokenizer, "chat_template", None):
             name = getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__
-            raise ValueError(
+            raise UserError(
                 f"use_chat_template=True but tokenizer {name!r} has no chat template; "
                 f"use a plain base_template for this model"
             )

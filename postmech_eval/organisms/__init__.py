@@ -47,9 +47,9 @@ def _check_name(name: str) -> None:
     if not isinstance(name, str):
         raise TypeError(f"name must be a str naming an organism; got {type(name).__name__}")
     if name not in ORGANISMS:
-        from postmech_eval.config import suggestion
+        from postmech_eval.config import UnknownNameError, suggestion
 
-        raise KeyError(suggestion("organism", name, ORGANISMS))
+        raise UnknownNameError(suggestion("organism", name, ORGANISMS))
 
 
 def organism_path(name: str, weights_dir: Path | None = None) -> Path:
@@ -61,7 +61,9 @@ def organism_path(name: str, weights_dir: Path | None = None) -> Path:
     _check_name(name)
     path = (weights_dir or WEIGHTS_DIR) / name
     if not (path / "config.json").is_file():
-        raise FileNotFoundError(
+        from postmech_eval.config import MissingFileError
+
+        raise MissingFileError(
             f"organism {name!r} has no weights at {path}; run `postmech-eval organisms build`"
         )
     return path

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import yaml
 
-from postmech_eval.config import reject_unknown_keys, suggestion
+from postmech_eval.config import UserError, reject_unknown_keys, suggestion
 from postmech_eval.suite.runs import TASK_METRICS, TASK_PREFIX, PairRun, ResultsFileError, load_runs
 
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -46,7 +46,7 @@ MISSING_POLICIES = ("fail", "skip")
 Status = Literal["pass", "fail", "skip"]
 
 
-class ThresholdsError(ValueError):
+class ThresholdsError(UserError):
     """A thresholds file that cannot be used; the message names the file and the entry."""
 
 
@@ -203,11 +203,21 @@ def _line(res: GateResult) -> str:
     )
 
 
+def _partial_text(task: str, counts: tuple[int, int]) -> str:
+    done, total = counts
+    return f"{task} ({done} of {total} items)" if done >= 0 else f"{task} (limited)"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``postmech-eval check``."""
     parser.add_argument("results", metavar="RESULTS", help="results JSON file, or a run directory")
     parser.add_argument("--thresholds", required=True, metavar="FILE", help="gates YAML")
     parser.add_argument("--quiet", "-q", action="store_true", help="print failing gates only")
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="gate results of --limit runs too (refused by default: a subset is not the metric)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -217,6 +227,15 @@ def main(args: argparse.Namespace) -> int:
         run = load_single_run(args.results)
     except (ValueError, OSError) as err:
         print(f"postmech: error: {err}", file=sys.stderr)
+        return 2
+    limited = sorted({g.task for g in gates} & set(run.partial))
+    if limited and not getattr(args, "allow_partial", False):
+        what = ", ".join(_partial_text(t, run.partial[t]) for t in limited)
+        print(
+            f"postmech: error: {args.results}: {what} come from --limit runs; "
+            "gates need full runs (pass --allow-partial to gate them anyway)",
+            file=sys.stderr,
+        )
         return 2
     results = evaluate(run, gates)
     failed = [r for r in results if r.status == "fail"]

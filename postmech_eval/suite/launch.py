@@ -177,7 +177,7 @@ def run_suite(run: SuiteRun) -> int:
 
 def expand_tasks(raw: Sequence[str] | None, suite: Sequence[str], known: Sequence[str]) -> tuple[str, ...]:
     """``--tasks`` values (space- or comma-separated; ``postmech`` = the whole suite), checked."""
-    from postmech_eval.config import suggestion
+    from postmech_eval.config import UnknownNameError, suggestion
 
     names = [t for chunk in raw for t in chunk.split(",") if t] if raw else ["postmech"]
     out: list[str] = []
@@ -187,5 +187,5 @@ def expand_tasks(raw: Sequence[str] | None, suite: Sequence[str], known: Sequenc
         elif name in known:
             out += [name] if name not in out else []
         else:
-            raise ValueError(suggestion("task", name, ["postmech", *known]))
+            raise UnknownNameError(suggestion("task", name, ["postmech", *known]))
     return tuple(out)

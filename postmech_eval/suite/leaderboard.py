@@ -174,6 +174,10 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
     label_runs(loaded.runs, registry)
+    for run in loaded.runs:
+        for task, (done, total) in sorted(run.partial.items()):
+            size = f"{done} of {total} items" if done >= 0 else "limited"
+            logger.warning("%s: %s is known only from a --limit run (%s)", run.label, task, size)
     columns = HEADLINE if args.columns == "headline" else all_columns(loaded.runs)
     text = render(loaded, args.format, columns, view=view)
     if args.output:

@@ -14,7 +14,13 @@ from typing import Any
 
 import yaml
 
-from postmech_eval.config import reject_unknown_keys, suggestion
+from postmech_eval.config import (
+    MissingFileError,
+    UnknownNameError,
+    UserError,
+    reject_unknown_keys,
+    suggestion,
+)
 from postmech_eval.suite.runs import PairKey
 
 _PAIR_KEYS = ("name", "label", "base", "post", "kind", "model_args", "notes", "paper")
@@ -70,20 +76,20 @@ class Registry:
         for spec in self.pairs:
             if spec.name == name:
                 return spec
-        raise KeyError(suggestion(f"pair of {self.path}", name, [p.name for p in self.pairs]))
+        raise UnknownNameError(suggestion(f"pair of {self.path}", name, [p.name for p in self.pairs]))
 
 
 def _entry(raw: Any, index: int, path: Path) -> PairSpec:
     where = f"{path}: pairs[{index}]"
     if not isinstance(raw, Mapping):
-        raise ValueError(f"{where} must be a mapping. Got {type(raw).__name__} instead.")
-    reject_unknown_keys(raw, _PAIR_KEYS, where, ValueError)
+        raise UserError(f"{where} must be a mapping. Got {type(raw).__name__} instead.")
+    reject_unknown_keys(raw, _PAIR_KEYS, where, UserError)
     for key in ("name", "base", "post"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise ValueError(f"{where} needs a non-empty string {key!r}. Got {raw.get(key)!r}.")
+            raise UserError(f"{where} needs a non-empty string {key!r}. Got {raw.get(key)!r}.")
     model_args = raw.get("model_args") or {}
     if not isinstance(model_args, Mapping):
-        raise ValueError(f"{where}.model_args must be a mapping. Got {model_args!r} instead.")
+        raise UserError(f"{where}.model_args must be a mapping. Got {model_args!r} instead.")
     return PairSpec(
         name=raw["name"],
         base=raw["base"],
@@ -106,16 +112,16 @@ def load_registry(path: str | Path) -> Registry:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such pairs registry") from None
+        raise MissingFileError(f"{path}: no such pairs registry") from None
     except yaml.YAMLError as err:
-        raise ValueError(f"{path}: malformed YAML ({err})") from None
+        raise UserError(f"{path}: malformed YAML ({err})") from None
     if not isinstance(data, Mapping) or not isinstance(data.get("pairs"), Sequence):
-        raise ValueError(f"{path}: expected a mapping with a 'pairs' list.")
+        raise UserError(f"{path}: expected a mapping with a 'pairs' list.")
     pairs = tuple(_entry(raw, i, path) for i, raw in enumerate(data["pairs"]))
     names = [p.name for p in pairs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ValueError(f"{path}: pair names must be unique. Duplicated: {dupes}.")
+        raise UserError(f"{path}: pair names must be unique. Duplicated: {dupes}.")
     return Registry(pairs=pairs, path=path)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from postmech_eval.analyses.catalogue import CATALOGUE
+from postmech_eval.config import MissingFileError, UserError
 
 logger = logging.getLogger("postmech_eval.suite.runs")
 
@@ -34,7 +35,7 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)")
 
 
-class ResultsFileError(ValueError):
+class ResultsFileError(UserError):
     """A results file that cannot be used; the message names the file and the reason."""
 
 
@@ -62,6 +63,8 @@ class ResultsFile:
     model_name_sanitized: str | None = None
     png_refs: list[Path] = field(default_factory=list)
     artifacts_dir: Path | None = None
+    #: task -> (items evaluated, items the task has) where a ``--limit`` cut the task short
+    partial: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def run_root(self) -> Path:
@@ -82,6 +85,8 @@ class PairRun:
     model_args: dict[str, str]
     name: str | None = None
     images: list[Path] = field(default_factory=list)
+    #: task -> (items evaluated, items the task has) for tasks known only from ``--limit`` runs
+    partial: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -211,6 +216,15 @@ def read_results_file(path: str | Path) -> ResultsFile:
     if model not in (None, "postmech", "PostMechLM") and not {"base", "post"} & set(model_args):
         raise ResultsFileError(f"{path}: not a postmech pair run (model={model!r}, no base=/post=)")
     sanitized = data.get("model_name_sanitized")
+    partial: dict[str, tuple[int, int]] = {}
+    counts = data.get("n-samples") if isinstance(data.get("n-samples"), dict) else {}
+    for task in metrics:
+        n = counts.get(task) if isinstance(counts.get(task), dict) else {}
+        original, effective = n.get("original"), n.get("effective")
+        if isinstance(original, int) and isinstance(effective, int) and effective < original:
+            partial[task] = (effective, original)
+        elif config.get("limit") is not None and not n:
+            partial[task] = (-1, -1)  # limited, counts unknown
     result = ResultsFile(
         path=path,
         key=pair_key(model_args),
@@ -218,6 +232,7 @@ def read_results_file(path: str | Path) -> ResultsFile:
         model_args=model_args,
         timestamp=_timestamp(path, data),
         model_name_sanitized=sanitized if isinstance(sanitized, str) else None,
+        partial=partial,
     )
     refs = [*_png_refs(data, [path.parent, result.run_root]), *_artifact_pngs(result)]
     result.png_refs = list(dict.fromkeys(refs))
@@ -250,6 +265,9 @@ def _artifact_pngs(result: ResultsFile) -> list[Path]:
             result.artifacts_dir = folder
             found: list[Path] = []
             for task in sorted(result.metrics):
+                if (folder / task / ".incomplete").exists():  # written by an interrupted run
+                    logger.warning("%s: %s was interrupted; its figures are not used", folder, task)
+                    continue
                 if (folder / task).is_dir():
                     found += sorted(p.resolve() for p in (folder / task).rglob("*.png"))
             return found
@@ -272,7 +290,7 @@ def find_results_files(paths: Sequence[str | Path]) -> list[Path]:
         elif path.exists():
             found.append(path)
         else:
-            raise FileNotFoundError(f"{path}: no such file or directory")
+            raise MissingFileError(f"{path}: no such file or directory")
     return list(dict.fromkeys(found))
 
 
@@ -288,10 +306,7 @@ def merge(files: Sequence[ResultsFile]) -> list[PairRun]:
     warned: set[Path] = set()
     for key, group in by_key.items():
         group = sorted(group, key=lambda f: (f.timestamp, str(f.path)))
-        metrics: dict[str, dict[str, float]] = {}
-        for item in group:
-            for task, values in item.metrics.items():
-                metrics.setdefault(task, {}).update(values)
+        metrics, partial = _choose_per_task(key, group)
         images: list[Path] = []
         for item in group:
             images.extend(item.png_refs)
@@ -316,9 +331,42 @@ def merge(files: Sequence[ResultsFile]) -> list[PairRun]:
                 sources=[f.path for f in group],
                 model_args=group[-1].model_args,
                 images=list(dict.fromkeys(images)),
+                partial=partial,
             )
         )
     return sorted(runs, key=lambda r: (r.key.base, r.key.post))
+
+
+def _choose_per_task(
+    key: PairKey, group: Sequence[ResultsFile]
+) -> tuple[dict[str, dict[str, float]], dict[str, tuple[int, int]]]:
+    """Per task, the newest FULL run's metrics; a ``--limit`` run only where no full run of
+    that task exists (and then it is marked partial). More than one file for a task is
+    reported with the one used, never merged silently."""
+    metrics: dict[str, dict[str, float]] = {}
+    partial: dict[str, tuple[int, int]] = {}
+    tasks = sorted({t for f in group for t in f.metrics})
+    for task in tasks:
+        having = [f for f in group if task in f.metrics]  # oldest first
+        full = [f for f in having if task not in f.partial]
+        chosen = (full or having)[-1]
+        metrics[task] = dict(chosen.metrics[task])
+        if task in chosen.partial:
+            partial[task] = chosen.partial[task]
+        if len(having) > 1:
+            why = "newest full run" if full else "newest run; every run of it used --limit"
+            if full and len(full) < len(having):
+                why += f", {len(having) - len(full)} --limit run(s) ignored"
+            logger.warning(
+                "%s: %d results files hold %s (%s); using %s (%s)",
+                key.label,
+                len(having),
+                task,
+                ", ".join(str(f.path) for f in having),
+                chosen.path,
+                why,
+            )
+    return metrics, partial
 
 
 def load_runs(paths: Sequence[str | Path], strict: bool = False) -> LoadedRuns:

@@ -46,7 +46,7 @@ from typing import Any, ClassVar
 import torch
 
 from postmech_eval.analyses import AnalysisResult
-from postmech_eval.config import Config, Constraint, Interval
+from postmech_eval.config import Config, Constraint, Interval, UserError
 from postmech_eval.estimators.entropy_ablation import QUANTITIES, measure, neuron_means
 from postmech_eval.estimators.entropy_neurons import EntropyNeuronScan
 
@@ -157,7 +157,7 @@ def _check_items(items: Sequence[dict]) -> list[str]:
             raise KeyError(f"items[{i}] must be a dict with a str 'text' field; got {item!r:.80}")
         texts.append(item["text"])
     if not texts:
-        raise ValueError("items must be non-empty; got 0 items")
+        raise UserError("items must be non-empty; got 0 items")
     return texts
 
 

@@ -29,6 +29,7 @@ from postmech_eval.analyses.knowledge.pairs import (
     build_prompt,
     label_token_ids,
 )
+from postmech_eval.config import UserError
 from postmech_eval.engine import patching
 from postmech_eval.engine.arch import get_adapter
 
@@ -164,10 +165,10 @@ def run(
 def _check_same_tokens(tokenizer: Any, pairs: list[StatementPair], ids: tuple[int, int]) -> None:
     """Cross-model patching needs both models to see the very same tokens."""
     if label_token_ids(tokenizer) != ids:
-        raise ValueError("base and post tokenizers give different ' TRUE'/' FALSE' token ids")
+        raise UserError("base and post tokenizers give different ' TRUE'/' FALSE' token ids")
     for p in pairs[:3]:
         if tokenizer(p.true_prompt)["input_ids"] != p.true_ids[0].tolist():
-            raise ValueError(f"base and post tokenizers tokenize pair {p.pair_id}'s prompt differently")
+            raise UserError(f"base and post tokenizers tokenize pair {p.pair_id}'s prompt differently")
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import torch
 
+from postmech_eval.config import UserError
 from postmech_eval.estimators.refusal_direction import (
     RefusalDirection,
     SearchResult,
@@ -81,7 +83,7 @@ class ModelSite:
 def check_items(items: Sequence[dict[str, Any]]) -> None:
     """Each item needs a non-empty 'instruction' and kind 'harmful' or 'harmless'."""
     if not items:
-        raise ValueError("The 'items' parameter must hold at least one instruction. Got an empty list.")
+        raise UserError("The 'items' parameter must hold at least one instruction. Got an empty list.")
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise TypeError(
@@ -89,11 +91,11 @@ def check_items(items: Sequence[dict[str, Any]]) -> None:
             )
         text = item.get("instruction")
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(
+            raise UserError(
                 f"items[{i}]: field 'instruction' must be a non-empty string. Got {text!r} instead."
             )
         if item.get("kind") not in KINDS:
-            raise ValueError(
+            raise UserError(
                 f"items[{i}]: field 'kind' must be one of {list(KINDS)}. Got {item.get('kind')!r}."
             )
 
@@ -119,19 +121,50 @@ def train_sets(config: Any, kind: str) -> tuple[list[Any], list[Any]]:
         test = [rows[i] for i in sorted(order[:n_test])]
         train = [rows[i] for i in sorted(order[n_test:])]
     if not train:
-        raise ValueError(
+        raise UserError(
             f"No training instructions of kind {kind!r} (file {path or 'bundled'}); need at least one."
         )
     return train, test
 
 
-def format_prompts(tokenizer: Any, instructions: Sequence[str], template: str) -> list[str]:
-    """Base template "User: {instruction}\\nAssistant:" or the model's chat template ("chat")."""
+def format_prompts(
+    tokenizer: Any, instructions: Sequence[str], template: str, max_new_tokens: int = 0
+) -> list[str]:
+    """Base template "User: {instruction}\\nAssistant:" or the model's chat template ("chat").
+
+    A prompt that would not leave ``max_new_tokens`` of room in the model's context is cut:
+    the instruction is shortened (its end dropped) until it fits, with a warning naming the
+    item, instead of running past the context length.
+    """
     from postmech_eval.models.specs import format_prompt
 
-    if template == "chat":
-        return [format_prompt(tokenizer, text, use_chat_template=True) for text in instructions]
-    return [template.replace("{instruction}", text) for text in instructions]
+    def fill(text: str) -> str:
+        if template == "chat":
+            return format_prompt(tokenizer, text, use_chat_template=True)
+        return template.replace("{instruction}", text)
+
+    limit = getattr(tokenizer, "model_max_length", None)
+    room = limit - max_new_tokens if isinstance(limit, int) and limit < 10**7 else None
+    out = []
+    for i, text in enumerate(instructions):
+        prompt = fill(text)
+        if room is not None:
+            n = len(tokenizer(prompt)["input_ids"])
+            if n > room:
+                ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+                keep = max(1, len(ids) - (n - room) - 2)
+                while keep > 1:
+                    prompt = fill(tokenizer.decode(ids[:keep]))
+                    if len(tokenizer(prompt)["input_ids"]) <= room:
+                        break
+                    keep = max(1, keep - max(1, keep // 10))
+                warnings.warn(
+                    f"refusal item {i}: the prompt is {n} tokens, more than the {room} the context "
+                    f"leaves before {max_new_tokens} new tokens; its instruction was cut to {keep} tokens",
+                    stacklevel=2,
+                )
+        out.append(prompt)
+    return out
 
 
 def _organism_name(pair: Any, which: str) -> str | None:
@@ -184,7 +217,7 @@ def preflight(pair: Any, config: Any) -> dict[str, Plan]:
         template = config.base_template if which == "base" else config.post_template
         if template == "chat" and not getattr(_tokenizer(pair, which), "chat_template", None):
             other = "base_template" if which == "base" else "post_template"
-            raise ValueError(
+            raise UserError(
                 f"The {which} model {pair.spec(which)!r} has no chat template, but {other}='chat' asks for it "
                 f"(METHODS §4 prompts post-trained models with their own template). Give it a chat template, "
                 f"or pass {other}='User: {{instruction}}\\nAssistant:' to use a plain template."
@@ -211,7 +244,7 @@ def resolve_site(loaded: tuple[Any, Any], plan: Plan, train: dict[str, list[Any]
         n_val = 0
     if auto and any(len(prompts[k]) <= n_val for k in KINDS):
         sizes = {k: len(prompts[k]) for k in KINDS}
-        raise ValueError(
+        raise UserError(
             f"The 'auto_n_val' parameter ({n_val}) must leave training prompts to fit; got {sizes}."
         )
     fit = {k: prompts[k][n_val : n_val + config.n_train] for k in KINDS}
@@ -233,7 +266,7 @@ def resolve_site(loaded: tuple[Any, Any], plan: Plan, train: dict[str, list[Any]
     else:
         layer, position = int(plan.layer), plan.position  # type: ignore[arg-type]
     if (layer, position) not in grid:
-        raise ValueError(
+        raise UserError(
             f"No refusal direction at layer {layer}, position {position}: harmful and harmless prompts have "
             "the same mean activation there (e.g. layer 0 reads a template token's embedding). Choose a "
             "later 'layer' or layer='auto'."

@@ -221,7 +221,10 @@ def _run(
         model, tok = use(which)
         for kind in KINDS:
             prompts = format_prompts(
-                tok, [items[i]["instruction"] for i in by_kind[kind]], plan[which].template
+                tok,
+                [items[i]["instruction"] for i in by_kind[kind]],
+                plan[which].template,
+                max_new_tokens=config.max_new_tokens,
             )
             for cond in conditions:
                 if cond not in CONDITIONS[kind] or not prompts:

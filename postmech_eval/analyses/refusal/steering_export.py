@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from postmech_eval.config import UserError
 from postmech_eval.engine.arch import get_adapter
 from postmech_eval.estimators.refusal_direction import check_layer
 
@@ -37,7 +38,7 @@ def steering_hookpoint(model: Any, layer: int) -> str:
     check_layer(layer, adapter.n_layers)
     if layer == 0:
         if adapter.family in _EMBED_SCALED_LATER:
-            raise ValueError(
+            raise UserError(
                 f"The 'layer' parameter cannot be 0 for a {adapter.family} model: its embedding output "
                 "is rescaled before layer 0, so no hf_steered hookpoint equals resid_pre of layer 0."
             )
@@ -47,7 +48,7 @@ def steering_hookpoint(model: Any, layer: int) -> str:
     for name, module in model.base_model.named_modules():
         if module is target:
             return name
-    raise ValueError(
+    raise UserError(
         f"No module of model.base_model matches layer {layer}; cannot name an hf_steered hookpoint"
     )
 
@@ -73,11 +74,11 @@ def export_steering(
 
     path = Path(path)
     if path.suffix != ".pt":
-        raise ValueError(
+        raise UserError(
             f"The 'path' parameter must end with '.pt' (hf_steered reads .pt). Got {str(path)!r} instead."
         )
     if not isinstance(direction, torch.Tensor) or direction.dim() != 1:
-        raise ValueError(
+        raise UserError(
             f"The 'direction' parameter must be a 1-D tensor. Got {type(direction).__name__} instead."
         )
     unit = (direction.detach().double() / direction.double().norm()).float().cpu().contiguous()

@@ -22,6 +22,7 @@ from postmech_eval.config import (
     NonEmpty,
     Options,
     Satisfies,
+    UserError,
     validate,
 )
 from postmech_eval.data import TRUTH_TRAIN_DATASETS, Statement, load_statements
@@ -136,14 +137,14 @@ def _as_statements(items: Sequence[dict] | None, config: Any) -> list[Statement]
     out = []
     for i, item in enumerate(items):
         if not isinstance(item.get("statement"), str) or item.get("label") not in (0, 1):
-            raise ValueError(
+            raise UserError(
                 f"The 'items' parameter must hold dicts with a 'statement' string and a 0/1 'label'. "
                 f"Item {i} is {item!r}."
             )
         kept = {k: v for k, v in item.items() if k in fields}
         out.append(Statement(**{"subject": "", "object": "", "dataset": str(config.heldout), **kept}))
     if not out:
-        raise ValueError("The 'items' parameter must be non-empty (or None for the default items). Got [].")
+        raise UserError("The 'items' parameter must be non-empty (or None for the default items). Got [].")
     return out
 
 
@@ -154,7 +155,7 @@ def _training_statements(config: Any) -> list[Statement]:
 def _layer(config: Any, n_layers: int) -> int:
     layer = math.floor(0.375 * n_layers) if config.layer is None else config.layer
     if not 0 <= layer < n_layers:
-        raise ValueError(
+        raise UserError(
             f"The 'layer' parameter must be in [0, {n_layers - 1}] for this model. Got {layer} instead."
         )
     return layer
@@ -169,7 +170,7 @@ def _steer_layers(config: TruthSteeringConfig, n_layers: int, layer: int) -> tup
         layers = tuple(range(math.floor(0.25 * n_layers), layer + 1))
     bad = [x for x in layers if not 0 <= x < n_layers]
     if bad or not layers:
-        raise ValueError(
+        raise UserError(
             f"The 'steer_layers' parameter must be non-empty layers in [0, {n_layers - 1}]. Got {list(layers)} instead."
         )
     return tuple(layers)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from postmech_eval.config import UserError
 from postmech_eval.data import Statement
 from postmech_eval.data.statement_prompt import ANSWERS, SUFFIX, continuation_ids, few_shot  # noqa: F401
 from postmech_eval.engine.capture import logits_last
@@ -30,7 +31,7 @@ def few_shot_prompt(statement: Statement, pool: Sequence[Statement], n_shots: in
     falses = [s for s in pool if s.label == 0 and s.statement != statement.statement]
     half = n_shots // 2
     if len(trues) < half or len(falses) < half:
-        raise ValueError(
+        raise UserError(
             f"The few-shot pool of {statement.dataset!r} must hold {half} true and {half} false statements "
             f"besides the query. Got {len(trues)} true and {len(falses)} false."
         )
@@ -47,14 +48,14 @@ def statement_positions(tokenizer: Any, prompt: str, suffix: str = SUFFIX) -> tu
     boundary counts as the statement's last token.
     """
     if not prompt.endswith(suffix):
-        raise ValueError(f"The 'prompt' parameter must end with {suffix!r}. Got {prompt[-40:]!r} instead.")
+        raise UserError(f"The 'prompt' parameter must end with {suffix!r}. Got {prompt[-40:]!r} instead.")
     boundary = len(prompt) - len(suffix)
     add_special = not (tokenizer.bos_token and prompt.startswith(tokenizer.bos_token))
     enc = tokenizer(prompt, add_special_tokens=add_special, return_offsets_mapping=True)
     starts = [a for a, b in enc["offset_mapping"] if b > a]  # special tokens have empty spans
     n_after = sum(1 for a in starts if a >= boundary)
     if len(starts) - n_after < 2:
-        raise ValueError(f"The statement before {suffix!r} must be at least 2 tokens long. Got {prompt!r}.")
+        raise UserError(f"The statement before {suffix!r} must be at least 2 tokens long. Got {prompt!r}.")
     return (-(n_after + 2), -(n_after + 1))
 
 
