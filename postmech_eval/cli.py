@@ -15,21 +15,13 @@ from postmech_eval.analyses.catalogue import SUITE_TASKS
 def _check_metadata(raw: str | None, tasks: tuple[str, ...]) -> None:
     """``--metadata``: a JSON object whose every key is a setting of a task being run, with a
     value that task's config accepts; checked here, in a second, before lm_eval starts."""
-    import json
 
-    from postmech_eval.analyses.catalogue import ANALYSES, build_config, config_fields
-    from postmech_eval.config import UnknownNameError, UserError, suggestion
+    from postmech_eval.analyses.catalogue import ANALYSES, build_config, config_fields, spec_for
+    from postmech_eval.config import UnknownNameError, suggestion
 
-    if not raw:
-        return
-    try:
-        meta = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise UserError(
-            f"--metadata must be JSON ({err.msg} at column {err.colno}). Got {raw!r} instead."
-        ) from None
-    if not isinstance(meta, dict):
-        raise UserError(f"--metadata must be a JSON object of settings. Got {raw!r} instead.")
+    meta: dict = {}
+    if raw:
+        meta = _parse_metadata(raw)
     fields = {t: set(config_fields(t)) for t in tasks if t in ANALYSES}
     valid = set().union(*fields.values()) | (
         {"dataset", "split"} if "postmech_statements_mc" in tasks else set()
@@ -40,7 +32,25 @@ def _check_metadata(raw: str | None, tasks: tuple[str, ...]) -> None:
                 f"--metadata for {', '.join(tasks)}: " + suggestion("key", key, sorted(valid))
             )
     for task, names in fields.items():
-        build_config(task, {k: v for k, v in meta.items() if k in names})
+        config = build_config(task, {k: v for k, v in meta.items() if k in names})
+        if task != "postmech_refusal_transfer_hub":  # its docs come from the hub: checked in the run
+            spec_for(task).load()[2](config)  # reads (and validates) the task's data files
+
+
+def _parse_metadata(raw: str) -> dict:
+    import json
+
+    from postmech_eval.config import UserError
+
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise UserError(
+            f"--metadata must be JSON ({err.msg} at column {err.colno}). Got {raw!r} instead."
+        ) from None
+    if not isinstance(meta, dict):
+        raise UserError(f"--metadata must be a JSON object of settings. Got {raw!r} instead.")
+    return meta
 
 
 def _check_output_dir(out: Path) -> None:

@@ -77,6 +77,10 @@ class PostMechLM(HFLM):
                 "The 'pretrained' argument of postmech is the post model; pass it as post=... "
                 f"(got pretrained={pretrained!r}, post={post!r})."
             )
+        from postmech_eval.harness import plugin
+
+        if plugin.LAST_METADATA:  # lm_eval's --metadata, seen by its TaskManager before us
+            task_support.check_metadata_keys(plugin.LAST_METADATA)
         # Fail on a bad name before any weights load (one message, naming the argument).
         for arg, spec in (("base", base), ("post", post)):
             try:

@@ -16,6 +16,8 @@ import sys
 MODEL_NAME = "postmech"
 MODEL_TARGET = "postmech_eval.harness.lm:PostMechLM"
 _WATCHED = ("lm_eval.models", "lm_eval.tasks.manager")
+#: The metadata of the newest TaskManager (see ``_after_task_manager``); None before one exists.
+LAST_METADATA: dict | None = None
 
 
 def tasks_dir() -> str:
@@ -83,6 +85,10 @@ def _after_task_manager(module) -> None:
     original_init = module.TaskManager.__init__
 
     def __init__(self, *args, include_path=None, include_defaults=True, **kwargs):
+        # lm-eval's CLI builds its TaskManager (with --metadata) before the model: keep the
+        # metadata so the postmech model can refuse a misspelt key before any weights load.
+        global LAST_METADATA
+        LAST_METADATA = dict(kwargs.get("metadata") or {})
         # Installed plugin tasks count as defaults (as lm-eval's task entry-point proposal
         # treats them): include_defaults=False means only the paths the caller gives.
         paths = include_path

@@ -55,6 +55,12 @@ POSTMECH_MODEL_ARGS: tuple[str, ...] = (
     "dtype",
     "trust_remote_code",
 )
+#: The hub variant's dataset settings (``{kind}_{field}``, see ``hub_docs``; a test keeps them equal).
+HUB_METADATA_KEYS: tuple[str, ...] = tuple(
+    f"{kind}_{field}"
+    for kind in ("harmful", "harmless")
+    for field in ("dataset", "column", "split", "empty_column", "max_items")
+) + ("hub_cache_dir",)
 #: What lm-eval itself puts in a task's metadata.
 LM_EVAL_METADATA_KEYS: tuple[str, ...] = ("version", "config_source", "_metadata", "num_fewshot")
 
@@ -70,8 +76,16 @@ def _known_metadata_keys() -> frozenset[str]:
 
     keys = {k for task in ANALYSES for k in config_fields(task)}
     keys |= set(inspect.signature(HFLM.__init__).parameters) - {"self", "kwargs"}
-    keys |= {*POSTMECH_MODEL_ARGS, *LM_EVAL_METADATA_KEYS}
+    keys |= {*POSTMECH_MODEL_ARGS, *LM_EVAL_METADATA_KEYS, *HUB_METADATA_KEYS}
     return frozenset(keys)
+
+
+def check_metadata_keys(metadata: dict[str, Any], where: str = "--metadata") -> None:
+    """Refuse a key that configures nothing any postmech task or the model knows."""
+    for key in metadata:
+        if key not in _known_metadata_keys():
+            fields = sorted({k for task in ANALYSES for k in config_fields(task)})
+            raise UnknownNameError(f"{where}: " + suggestion("key", key, fields))
 
 
 def config_kwargs(task: str, metadata: dict[str, Any]) -> dict[str, Any]:

@@ -133,6 +133,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             res = {n: verify(n, limit=args.limit) for n in names}
             print(json.dumps(res if args.name is None else res[args.name], indent=2, sort_keys=True))
     except (KeyError, FileNotFoundError, ValueError, TypeError) as err:
-        print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+        print(f"postmech: error: {err.args[0] if err.args else err}", file=sys.stderr)
         return 2
     return 0
