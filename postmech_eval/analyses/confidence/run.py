@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 import torch
 
 from postmech_eval.analyses import AnalysisResult
+from postmech_eval.atomic import atomic_path, write_text
 from postmech_eval.config import Config, Constraint, Interval, UserError
 from postmech_eval.estimators.entropy_ablation import QUANTITIES, measure, neuron_means
 from postmech_eval.estimators.entropy_neurons import EntropyNeuronScan
@@ -147,7 +148,8 @@ def _plot(scan: EntropyNeuronScan, which: str, path: Path) -> None:
     ax.set_title(f"{which}: layer {scan.layer_} MLP neurons")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
 
 
 def _check_items(items: Sequence[dict]) -> list[str]:
@@ -313,7 +315,7 @@ def _write_artifacts(
             "neurons": scan.table(),
         }
         p = out / f"entropy_neurons_{which}.json"
-        p.write_text(json.dumps(table, indent=1))
+        write_text(p, json.dumps(table, indent=1))
         artifacts[f"neuron_table_{which}"] = str(p)
         p = out / f"entropy_neurons_{which}.png"
         _plot(scan, which, p)
@@ -326,6 +328,8 @@ def _write_artifacts(
         )
         artifacts[f"neuron_means_{which}"] = str(p)
     p = out / "entropy_neurons_summary.json"
-    p.write_text(json.dumps({"metrics": metrics, "config": cfg, "runtime_s": runtime}, indent=1, default=str))
+    write_text(
+        p, json.dumps({"metrics": metrics, "config": cfg, "runtime_s": runtime}, indent=1, default=str)
+    )
     artifacts["summary"] = str(p)
     return artifacts

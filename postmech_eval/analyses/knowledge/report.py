@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from postmech_eval.atomic import atomic_path, write_text
+
 HEATMAPS = ("base", "post", "base_to_post", "post_to_base", "difference")
 
 
@@ -216,7 +218,7 @@ def write(output_dir: Path, result: dict, survived: dict[str, int], config: Any)
         "pairs_per_dataset": survived,
     }
     path = output_dir / "knowledge_heatmaps.json"
-    path.write_text(json.dumps(_clean(payload), indent=1, allow_nan=False))
+    write_text(path, json.dumps(_clean(payload), indent=1, allow_nan=False))
     artifacts = {"heatmaps": str(path)}
     if config.figures:
         artifacts.update(_figures(output_dir, heat, n))
@@ -268,7 +270,8 @@ def _figures(output_dir: Path, heat: dict[str, torch.Tensor], n: int) -> dict[st
         fig.colorbar(im, ax=ax)
         fig.tight_layout()
         path = output_dir / f"knowledge_heatmap_{name}.png"
-        fig.savefig(path, dpi=100)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100)
         plt.close(fig)
         out[f"figure_{name}"] = str(path)
     return out

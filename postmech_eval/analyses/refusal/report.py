@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from postmech_eval.analyses.refusal.plan import KINDS, WHICH, ModelSite
+from postmech_eval.atomic import atomic_path, write_text
 from postmech_eval.estimators.judges import refusal_rate
 
 #: Conditions per kind: none, then the intervention with each model's direction.
@@ -127,11 +128,12 @@ def write_artifacts(
         tensors[f"mean_diff_{w}"] = sites[w].direction.mean_diff_.contiguous()
         tensors[f"per_layer_{w}"] = sites[w].per_layer.float().contiguous()
     st = out / "refusal_directions.safetensors"
-    save_file(tensors, str(st), metadata={"postmech": json.dumps(meta, default=str)})
+    with atomic_path(st) as tmp:
+        save_file(tensors, str(tmp), metadata={"postmech": json.dumps(meta, default=str)})
     js = out / "refusal_directions.json"
-    js.write_text(json.dumps(meta, indent=2, default=str))
+    write_text(js, json.dumps(meta, indent=2, default=str))
     rec_path = out / "refusal_records.jsonl"
-    rec_path.write_text("".join(json.dumps(r, default=str) + "\n" for r in records))
+    write_text(rec_path, "".join(json.dumps(r, default=str) + "\n" for r in records))
     artifacts = {"directions": str(st), "directions_json": str(js), "records": str(rec_path)}
     for w in WHICH:
         s = sites[w]

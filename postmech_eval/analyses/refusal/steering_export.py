@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from postmech_eval.atomic import atomic_path, write_text
 from postmech_eval.config import UserError
 from postmech_eval.engine.arch import get_adapter
 from postmech_eval.estimators.refusal_direction import check_layer
@@ -97,8 +98,9 @@ def export_steering(
     meta = {"hookpoint": hookpoint, "layer": int(layer), "coefficient": float(coefficient), "action": "add"}
     meta.update(metadata or {})
     st_path, js_path = path.with_suffix(".safetensors"), path.with_suffix(".json")
-    save_file({"steering_vector": unit}, str(st_path), metadata={"postmech": json.dumps(meta)})
-    js_path.write_text(json.dumps(meta, indent=2, default=str))
+    with atomic_path(st_path) as tmp:
+        save_file({"steering_vector": unit}, str(tmp), metadata={"postmech": json.dumps(meta)})
+    write_text(js_path, json.dumps(meta, indent=2, default=str))
     files = {"steer_safetensors": str(st_path), "steer_json": str(js_path)}
     return {"steer_pt": str(path), **files} if write_pt else files
 

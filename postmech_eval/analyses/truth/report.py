@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from postmech_eval.atomic import atomic_path, write_text
 from postmech_eval.data import Statement
 
 
@@ -44,7 +45,7 @@ def _json(path: Path, obj: Any) -> str:
             return [clean(v) for v in x]
         return x
 
-    path.write_text(json.dumps(clean(obj), indent=2, default=str))
+    write_text(path, json.dumps(clean(obj), indent=2, default=str))
     return str(path)
 
 
@@ -52,7 +53,8 @@ def _tensors(path: Path, tensors: dict[str, Any], meta: dict[str, Any]) -> str:
     from safetensors.torch import save_file
 
     flat = {k: torch.as_tensor(np.asarray(v), dtype=torch.float32).contiguous() for k, v in tensors.items()}
-    save_file(flat, str(path), metadata={k: json.dumps(v, default=str) for k, v in meta.items()})
+    with atomic_path(path) as tmp:
+        save_file(flat, str(tmp), metadata={k: json.dumps(v, default=str) for k, v in meta.items()})
     return str(path)
 
 
@@ -117,7 +119,8 @@ def _plot_sweep(path: Path, sweep: dict[str, list[float]], layer: int, cfg: dict
     ax.set_title(f"{cfg.get('probe', 'mm').upper()} truth probe by layer")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
     return str(path)
 
