@@ -8,6 +8,8 @@ lm-eval CLI; most fail before any weights load, so each costs about lm-eval's st
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -431,6 +433,11 @@ LM_EVAL_CASES = [
         "'layer' parameter of TruthProbeConfig",
     ),
     (
+        "lm-eval-offline-hub-id",
+        ["--model", "postmech", "--model_args", "base=someorg/somemodel", "--tasks", "postmech_truth_probe"],
+        "bad base='someorg/somemodel': Model 'someorg/somemodel' is not a local directory",
+    ),
+    (
         "lm-eval-model-hf",
         [
             "--model",
@@ -448,12 +455,14 @@ LM_EVAL_CASES = [
 @pytest.mark.parametrize(("argv", "text"), [c[1:] for c in LM_EVAL_CASES], ids=[c[0] for c in LM_EVAL_CASES])
 def test_lm_eval_cli(tmp_path, argv, text):
     out = tmp_path / "res"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # the hub is never asked here
     proc = subprocess.run(
         [sys.executable, "-m", "lm_eval", "run", *argv, "--limit", "2", "--output_path", str(out)],
         capture_output=True,
         text=True,
         timeout=600,
         cwd=tmp_path,
+        env=env,
     )
     assert proc.returncode != 0
     assert text in _one_error_line(proc.stderr)
@@ -601,3 +610,32 @@ def test_postmech_model_refuses_an_artifacts_dir_under_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(UserError, match="'artifacts_dir' parameter of postmech must be a directory"):
         PostMechLM(artifacts_dir=str(tmp_path / "f" / "art"))
+
+
+def test_an_interrupted_task_leaves_its_marker_and_a_rerun_clears_it(tmp_path):
+    """Ctrl-C (SIGINT to the process group) while an analysis runs: its folder keeps
+    ``.incomplete`` and no result.json; the rerun recomputes the task and clears the marker."""
+    cmd = [sys.executable, "-m", "postmech_eval.cli", "run", "--tasks", "postmech_knowledge_patching"]
+    cmd += ["--output-dir", "res"]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    for line in proc.stderr:  # the child writes the marker before it prints this line
+        if "[postmech] postmech_knowledge_patching:" in line:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    rest = proc.stderr.read()
+    proc.wait(timeout=120)
+    folder = tmp_path / "res" / "organism_base__organism_sft" / "artifacts" / "postmech_knowledge_patching"
+    assert proc.returncode == 130, rest[-2000:]
+    assert "postmech: error: interrupted" in rest
+    assert (folder / ".incomplete").exists() and not (folder / "result.json").exists()
+    assert not list(tmp_path.rglob(".*.tmp*"))  # no half-written artifact left behind
+    rerun = subprocess.run(cmd + ["--limit", "40"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert not (folder / ".incomplete").exists() and (folder / "result.json").is_file()

@@ -111,7 +111,10 @@ class ModelPair:
                 self._configs[which] = m[0].config
             elif isinstance(m, str):
                 self._specs[which] = m
-                self._configs[which] = load_config(m, trust_remote_code)
+                try:
+                    self._configs[which] = load_config(m, trust_remote_code)
+                except UserError as err:
+                    raise UserError(f"bad {which}={m!r}: {err}") from None
             else:
                 raise TypeError(
                     f"{which} must be a model spec str or a (model, tokenizer) tuple; got {type(m).__name__}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -124,8 +125,18 @@ def run_suite(run: SuiteRun) -> int:
     start = time.time()
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(run.command(), stdout=log, stderr=subprocess.PIPE, text=True, env=env)
-        _stream(proc, log, run.verbose)
-        code = proc.wait()
+        try:
+            _stream(proc, log, run.verbose)
+            code = proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGINT)  # let lm_eval stop; the running task keeps its marker
+            proc.wait()
+            print(
+                f"postmech: error: interrupted; tasks that did not finish are marked "
+                f"{run.artifacts_dir}/<task>/.incomplete and are recomputed by the next run",
+                file=sys.stderr,
+            )
+            return 130
     wall = time.time() - start
     if code != 0:
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
