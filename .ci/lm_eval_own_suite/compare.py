@@ -4,6 +4,7 @@
 usage: compare.py [results_without.xml results_with.xml]   (defaults: /tmp/lmeval_suite/results_*.xml)
 Exit status 0 if the per-test outcomes are identical, 1 if they differ.
 """
+
 import os
 import sys
 import xml.etree.ElementTree as ET
@@ -28,8 +29,15 @@ def load(path: str) -> dict:
     out = {}
     for tc in ET.parse(path).iter("testcase"):
         tags = {ch.tag for ch in tc}
-        outcome = ("error" if "error" in tags else "failed" if "failure" in tags
-                   else "skipped" if "skipped" in tags else "passed")
+        outcome = (
+            "error"
+            if "error" in tags
+            else "failed"
+            if "failure" in tags
+            else "skipped"
+            if "skipped" in tags
+            else "passed"
+        )
         nid = node_id(tc.get("classname", ""), tc.get("name", ""))
         if nid not in out or RANK[outcome] > RANK[out[nid]]:  # e.g. pass + teardown error -> error
             out[nid] = outcome
@@ -44,8 +52,9 @@ def counts(d: dict) -> str:
 
 
 def main() -> int:
-    a_path, b_path = (sys.argv[1:3] if len(sys.argv) >= 3 else
-                      (f"{BASE}/results_without.xml", f"{BASE}/results_with.xml"))
+    a_path, b_path = (
+        sys.argv[1:3] if len(sys.argv) >= 3 else (f"{BASE}/results_without.xml", f"{BASE}/results_with.xml")
+    )
     a, b = load(a_path), load(b_path)
     print(f"without: {counts(a)}   [{a_path}]")
     print(f"with:    {counts(b)}   [{b_path}]")
