@@ -22,7 +22,8 @@ from lm_eval.api.registry import register_model
 from lm_eval.models.huggingface import HFLM
 
 from postmech_eval.analyses import AnalysisResult
-from postmech_eval.analyses.catalogue import check_emitted, metric_names
+from postmech_eval.analyses.catalogue import build_config, check_emitted, metric_names, spec_for
+from postmech_eval.atomic import write_text
 from postmech_eval.config import UserError, parse_bool
 from postmech_eval.harness import task as task_support
 
@@ -187,8 +188,8 @@ class PostMechLM(HFLM):
     def run_analysis(self, task: str, docs: list[dict[str, Any]]) -> list[str]:
         """Run one analysis over these docs; one JSON answer per doc."""
         kwargs = json.loads(docs[0].get(task_support.CONFIG_KEY) or "{}")
-        config = task_support.build_config(task, kwargs)
-        run, _, _ = task_support.spec_for(task).load()
+        config = build_config(task, kwargs)
+        run, _, _ = spec_for(task).load()
         items = [task_support.strip_doc(d) for d in docs]
         out_dir = self.artifacts_dir / task
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -232,10 +233,8 @@ class PostMechLM(HFLM):
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    """Write whole or not at all: a temporary name, then an atomic rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    tmp.replace(path)
+    """Write whole or not at all (a temporary name, then an atomic rename)."""
+    write_text(path, json.dumps(obj, indent=2, default=str))
 
 
 def _check_writable(folder: Path, name: str) -> None:
