@@ -135,7 +135,7 @@ def test_no_import_against_the_layer_order(layer):
 
 
 # Reading lm-eval's results files with lm-eval's own ``model_args`` parser (torch-free).
-LM_EVAL_ALLOWED = {"postmech_eval.suite.runs": {"lm_eval.utils"}}
+LM_EVAL_ALLOWED = {"postmech_eval.suite.results": {"lm_eval.utils"}}
 
 
 def test_only_the_harness_imports_lm_eval():
