@@ -639,3 +639,34 @@ def test_an_interrupted_task_leaves_its_marker_and_a_rerun_clears_it(tmp_path):
     rerun = subprocess.run(cmd + ["--limit", "40"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert not (folder / ".incomplete").exists() and (folder / "result.json").is_file()
+
+
+def test_declared_model_and_hub_keys_match_the_code():
+    """The metadata key lists the task layer keeps (to refuse typos) equal the model's
+    arguments and the hub variant's settings."""
+    import inspect
+
+    from postmech_eval.harness import hub_docs
+    from postmech_eval.harness.lm import PostMechLM
+    from postmech_eval.harness.task import HUB_METADATA_KEYS, POSTMECH_MODEL_ARGS
+
+    own = set(inspect.signature(PostMechLM.__init__).parameters) - {"self", "kwargs"}
+    assert set(POSTMECH_MODEL_ARGS) == own
+    hub = {f"{k}_{f}" for k in hub_docs.KINDS for f in hub_docs.HUB_DEFAULTS[k]} | {"hub_cache_dir"}
+    assert set(HUB_METADATA_KEYS) == hub
+
+
+def test_settings_of_the_requested_tasks_are_checked_before_the_model(tmp_path):
+    """What lm-eval's CLI does before it builds the model: a TaskManager with the metadata,
+    then the task names matched; the postmech model then refuses a bad value at once."""
+    from lm_eval.tasks import TaskManager
+
+    from postmech_eval.config import InvalidParameterError
+    from postmech_eval.harness.lm import PostMechLM
+
+    tm = TaskManager(metadata={"n_neurons": 0})
+    tm.match_tasks(["postmech_entropy_neurons"])
+    with pytest.raises(InvalidParameterError, match="'n_neurons' parameter of ConfidenceConfig"):
+        PostMechLM(artifacts_dir=str(tmp_path / "art"))
+    TaskManager(metadata={"dataset": "neg_cities"}).match_tasks(["postmech_statements_mc"])
+    PostMechLM(artifacts_dir=str(tmp_path / "art"))  # the stock task's own setting is accepted

@@ -82,6 +82,7 @@ class PostMechLM(HFLM):
 
         if plugin.LAST_METADATA:  # lm_eval's --metadata, seen by its TaskManager before us
             task_support.check_metadata_keys(plugin.LAST_METADATA)
+        task_support.check_requested(plugin.REQUESTED_TASKS, plugin.LAST_METADATA or {})
         # Fail on a bad name before any weights load (one message, naming the argument).
         for arg, spec in (("base", base), ("post", post)):
             try:

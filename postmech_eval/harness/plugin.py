@@ -18,6 +18,8 @@ MODEL_TARGET = "postmech_eval.harness.lm:PostMechLM"
 _WATCHED = ("lm_eval.models", "lm_eval.tasks.manager")
 #: The metadata of the newest TaskManager (see ``_after_task_manager``); None before one exists.
 LAST_METADATA: dict | None = None
+#: Task names the newest TaskManager matched (lm-eval's CLI matches them before the model).
+REQUESTED_TASKS: list[str] = []
 
 
 def tasks_dir() -> str:
@@ -89,6 +91,7 @@ def _after_task_manager(module) -> None:
         # metadata so the postmech model can refuse a misspelt key before any weights load.
         global LAST_METADATA
         LAST_METADATA = dict(kwargs.get("metadata") or {})
+        REQUESTED_TASKS.clear()
         # Installed plugin tasks count as defaults (as lm-eval's task entry-point proposal
         # treats them): include_defaults=False means only the paths the caller gives.
         paths = include_path
@@ -103,7 +106,17 @@ def _after_task_manager(module) -> None:
             paths = [tasks_dir(), *given]
         original_init(self, *args, include_path=paths, include_defaults=include_defaults, **kwargs)
 
+    original_match = module.TaskManager.match_tasks
+
+    def match_tasks(self, task_list, *args, **kwargs):
+        # The CLI resolves the task names before it builds the model: remember them, so the
+        # postmech model can check every setting of exactly those tasks before any weights.
+        matches = original_match(self, task_list, *args, **kwargs)
+        REQUESTED_TASKS.extend(m for m in matches if isinstance(m, str) and m not in REQUESTED_TASKS)
+        return matches
+
     module.TaskManager.__init__ = __init__
+    module.TaskManager.match_tasks = match_tasks
     module.TaskManager._postmech_patched = True
 
 

@@ -63,6 +63,8 @@ HUB_METADATA_KEYS: tuple[str, ...] = tuple(
 ) + ("hub_cache_dir",)
 #: What lm-eval itself puts in a task's metadata.
 LM_EVAL_METADATA_KEYS: tuple[str, ...] = ("version", "config_source", "_metadata", "num_fewshot")
+#: Settings of the stock ``postmech_statements_mc`` task (its ``custom_dataset`` reads them).
+STATEMENTS_MC_KEYS: tuple[str, ...] = ("dataset", "split")
 
 
 @functools.cache
@@ -76,7 +78,7 @@ def _known_metadata_keys() -> frozenset[str]:
 
     keys = {k for task in ANALYSES for k in config_fields(task)}
     keys |= set(inspect.signature(HFLM.__init__).parameters) - {"self", "kwargs"}
-    keys |= {*POSTMECH_MODEL_ARGS, *LM_EVAL_METADATA_KEYS, *HUB_METADATA_KEYS}
+    keys |= {*POSTMECH_MODEL_ARGS, *LM_EVAL_METADATA_KEYS, *HUB_METADATA_KEYS, *STATEMENTS_MC_KEYS}
     return frozenset(keys)
 
 
@@ -86,6 +88,23 @@ def check_metadata_keys(metadata: dict[str, Any], where: str = "--metadata") -> 
         if key not in _known_metadata_keys():
             fields = sorted({k for task in ANALYSES for k in config_fields(task)})
             raise UnknownNameError(f"{where}: " + suggestion("key", key, fields))
+
+
+def check_requested(names: list[str], metadata: dict[str, Any]) -> None:
+    """Build the config (and read the data files) of every postmech task among ``names``
+    (the group ``postmech`` / tag ``postmech_tasks`` stand for the suite) from ``metadata``:
+    a bad value or file is one line before the model loads, not after."""
+    from postmech_eval.analyses.catalogue import SUITE_TASKS
+
+    tasks: list[str] = []
+    for name in names:
+        for task in SUITE_TASKS if name in ("postmech", "postmech_tasks") else [name]:
+            if task in ANALYSES and task not in tasks:
+                tasks.append(task)
+    for task in tasks:
+        config = build_config(task, config_kwargs(task, metadata))
+        if task != "postmech_refusal_transfer_hub":  # its docs come from the hub: built later
+            spec_for(task).load()[2](config)
 
 
 def config_kwargs(task: str, metadata: dict[str, Any]) -> dict[str, Any]:
