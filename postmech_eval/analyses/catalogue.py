@@ -68,6 +68,41 @@ def check_emitted(task: str, emitted) -> None:
         )
 
 
+def check_uncertainty(
+    task: str,
+    metrics: dict[str, float],
+    item_metrics: list[dict[str, float]],
+    intervals: dict[str, tuple[float, float]],
+) -> None:
+    """Refuse a result whose uncertainty does not match its catalogue (METHODS §6).
+
+    Every interval metric has an interval and nothing else does; per-item values exist only
+    for item metrics, and their plain mean is the reported value — lm-eval's mean over the
+    docs and its ``_stderr`` then describe exactly the number the analysis reports.
+    """
+    import math
+
+    declared = {m.name: m for m in task_metrics(task)}
+    want = {n for n, m in declared.items() if m.has_interval}
+    if set(intervals) != want:
+        raise RuntimeError(
+            f"{task}: intervals for {sorted(set(intervals) - want) or 'none'} are not declared; "
+            f"missing for {sorted(want - set(intervals)) or 'none'}"
+        )
+    values: dict[str, list[float]] = {}
+    for row in item_metrics:
+        for name, value in row.items():
+            if name not in declared or declared[name].kind != "item":
+                raise RuntimeError(f"{task}: per-item value for {name!r}, which is not an item metric")
+            values.setdefault(name, []).append(float(value))
+    for name, vals in values.items():
+        mean, reported = sum(vals) / len(vals), float(metrics[name])
+        if not (math.isnan(mean) and math.isnan(reported)) and not math.isclose(
+            mean, reported, rel_tol=1e-6, abs_tol=1e-9
+        ):
+            raise RuntimeError(f"{task}: {name} is {reported!r} but its per-item values average {mean!r}")
+
+
 # ----------------------------------------------------------------------------- analyses
 def _resolve(target: str) -> Any:
     module, _, name = target.partition(":")

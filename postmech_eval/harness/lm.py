@@ -22,7 +22,14 @@ from lm_eval.api.registry import register_model
 from lm_eval.models.huggingface import HFLM
 
 from postmech_eval.analyses import AnalysisResult
-from postmech_eval.analyses.catalogue import build_config, check_emitted, metric_names, spec_for
+from postmech_eval.analyses.catalogue import (
+    build_config,
+    check_emitted,
+    check_uncertainty,
+    spec_for,
+    task_metrics,
+)
+from postmech_eval.analyses.metrics import emitted_names
 from postmech_eval.atomic import write_text
 from postmech_eval.config import UserError, parse_bool
 from postmech_eval.harness import task as task_support
@@ -180,8 +187,10 @@ class PostMechLM(HFLM):
             )
             marker.unlink(missing_ok=True)
             self._say(f"{task}: FAILED ({type(err).__name__}: {err})")
-            nan = dict.fromkeys(metric_names(task), math.nan)
-            return [task_support.encode_response({"error": str(err)}, nan, 0) for _ in docs]
+            metrics = task_metrics(task)
+            nan = dict.fromkeys(emitted_names(m for m in metrics if m.kind == "pair"), math.nan)
+            nan_items = {m.name: math.nan for m in metrics if m.kind == "item"}
+            return [task_support.encode_response({"error": str(err)}, nan, 0, nan_items) for _ in docs]
         marker.unlink(missing_ok=True)
         self._say(f"{task}: done in {time.perf_counter() - start:.0f}s")
         return answers
@@ -217,6 +226,11 @@ class PostMechLM(HFLM):
             raise RuntimeError(
                 f"{task}: analysis returned {len(result.records)} records for {len(items)} items"
             )
+        per_item = result.item_metrics or [{} for _ in items]
+        if len(per_item) != len(items):
+            raise RuntimeError(f"{task}: {len(per_item)} per-item metric rows for {len(items)} items")
+        check_uncertainty(task, result.metrics, per_item, result.intervals)
+        doc_items, pair_values = _lm_eval_values(task, result, per_item)
         # which stream "layer" means in this analysis (METHODS: h_l = resid_post, r_l = resid_pre)
         result.config.setdefault("layer_stream", type(config).LAYER_STREAM)
         summary = {
@@ -225,12 +239,44 @@ class PostMechLM(HFLM):
             "base": self.base_spec,
             "post": self.post_spec,
             "metrics": result.metrics,
+            "intervals": {k: list(v) for k, v in result.intervals.items()},
+            "uncertainty": result.uncertainty,
             "config": result.config,
             "seed": result.seed,
             "artifacts": result.artifacts,
         }
+        # Per-item records always (not only with --log_samples): every interval and standard
+        # error can be recomputed offline from them and the analysis' own artifacts.
+        write_text(
+            out_dir / "records.jsonl",
+            "".join(json.dumps(r, default=str, allow_nan=True) + "\n" for r in result.records),
+        )
         _write_json(out_dir / "result.json", summary)
-        return [task_support.encode_response(rec, result.metrics, result.seed) for rec in result.records]
+        return [
+            task_support.encode_response(rec, pair_values, result.seed, item)
+            for rec, item in zip(result.records, doc_items, strict=True)
+        ]
+
+
+def _lm_eval_values(
+    task: str, result: AnalysisResult, per_item: list[dict[str, float]]
+) -> tuple[list[dict[str, float]], dict[str, float]]:
+    """What lm-eval receives: per doc, its item-metric values (mean aggregation gives the
+    reported mean and its ``_stderr``); for every doc alike, the pair metrics and the CI
+    bounds (``first`` aggregation). An item metric no doc contributes to (e.g. no harmless
+    prompt under ``--limit 1``) is NaN on the first doc, so it still appears in the results."""
+    pair_values: dict[str, float] = {}
+    doc_items = [dict(row) for row in per_item]
+    for m in task_metrics(task):
+        if m.kind == "item":
+            if doc_items and not any(m.name in row for row in doc_items):
+                doc_items[0][m.name] = math.nan
+            continue
+        pair_values[m.name] = result.metrics[m.name]
+        if m.has_interval:
+            lo, hi = result.intervals[m.name]
+            pair_values.update(zip(m.interval_names, (lo, hi), strict=True))
+    return doc_items, pair_values
 
 
 def _write_json(path: Path, obj: Any) -> None:

@@ -147,20 +147,26 @@ def doc_to_text(doc: dict[str, Any]) -> str:
     return json.dumps(strip_doc(doc), sort_keys=True, default=str)
 
 
-def encode_response(record: dict[str, Any], metrics: dict[str, float], seed: int) -> str:
-    return json.dumps({"record": record, "metrics": metrics, "seed": seed}, default=str)
+def encode_response(
+    record: dict[str, Any], metrics: dict[str, float], seed: int, item: dict[str, float] | None = None
+) -> str:
+    """One doc's answer: its record, the pair-level values (same for every doc) and the
+    doc's own item-metric values."""
+    return json.dumps({"record": record, "metrics": metrics, "item": item or {}, "seed": seed}, default=str)
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
     try:
         response = json.loads(results[0])
-        metrics = response["metrics"]
+        metrics = {**response["metrics"], **response.get("item", {})}
     except (json.JSONDecodeError, TypeError, KeyError, IndexError):
         task = doc.get(TASK_KEY, "this postmech task")
         raise UserError(
             f"{task} runs only with --model postmech (the analysis needs the base/post pair); "
             f"the model answered with plain text instead"
         ) from None
+    # a doc that does not contribute to an item metric leaves it out (lm-eval then averages
+    # that metric over the docs that do)
     return {name: _as_float(value) for name, value in metrics.items()}
 
 
@@ -174,6 +180,18 @@ def _as_float(value: Any) -> float:
 def first(values: list[float]) -> float:
     """Aggregation for pair-level metrics: every doc carries the same value."""
     return values[0] if values else math.nan
+
+
+def _metric_list(task: str) -> list[dict[str, Any]]:
+    """lm-eval's metric list: item metrics are means over docs (lm-eval adds ``_stderr``),
+    pair metrics and their CI bounds carry the same value on every doc."""
+    out: list[dict[str, Any]] = []
+    for m in task_metrics(task):
+        agg = "mean" if m.kind == "item" else first
+        out.append({"metric": m.name, "aggregation": agg, "higher_is_better": m.higher_is_better})
+        if m.has_interval:
+            out += [{"metric": n, "aggregation": first, "higher_is_better": None} for n in m.interval_names]
+    return out
 
 
 class PostMechTask(ConfigurableTask):
@@ -192,10 +210,7 @@ class PostMechTask(ConfigurableTask):
             doc_to_target="",
             generation_kwargs={"until": [], "max_gen_toks": 1},
             process_results=process_results,
-            metric_list=[
-                {"metric": m.name, "aggregation": first, "higher_is_better": m.higher_is_better}
-                for m in task_metrics(task)
-            ],
+            metric_list=_metric_list(task),
         )
         super().__init__(config=cfg)
 

@@ -34,6 +34,12 @@ def _per_model(m: str) -> list[Metric]:
         ),
         metric(f"ablate_abs_dentropy_random_{m}", None, "item", f"\\|ΔH\\| ablating random neurons ({m})"),
         metric(
+            f"ablate_abs_dentropy_excess_{m}",
+            "higher",
+            "item",
+            f"per-text \\|ΔH\\| selected − \\|ΔH\\| random ({m}; > 0: the selected neurons matter more)",
+        ),
+        metric(
             f"direct_effect_share_{m}",
             None,
             "pair",
@@ -41,7 +47,7 @@ def _per_model(m: str) -> list[Metric]:
         ),
         metric(f"entropy_{m}", None, "item", f"mean next-token entropy of {m}, clean"),
         metric(f"loss_{m}", "lower", "item", f"mean next-token loss of {m}, clean"),
-        metric(f"n_tokens_{m}", None, "pair", f"tokens scored for {m} (a count)"),
+        metric(f"n_tokens_{m}", None, "pair", f"tokens scored for {m} (a count)", "none"),
     ]
 
 
@@ -51,13 +57,18 @@ METRICS = check_unique(
             "entropy_neuron_iou",
             "higher",
             "pair",
-            "\\|S_B ∩ S_P\\| / \\|S_B ∪ S_P\\| of the selected neuron sets",
+            "\\|S_B ∩ S_P\\| / \\|S_B ∪ S_P\\| of the selected neuron sets (weights only: exact)",
+            "exact",
         ),
         metric(
-            "logitvar_spearman", "higher", "pair", "Spearman ρ of logitvar over last-layer neurons, B vs P"
+            "logitvar_spearman",
+            "higher",
+            "pair",
+            "Spearman ρ of logitvar over last-layer neurons, B vs P (weights only: exact)",
+            "exact",
         ),
         *(m for which in WHICH for m in _per_model(which)),
-        metric("entropy_gap", None, "pair", "H_base − H_post, the confidence gap"),
+        metric("entropy_gap", None, "item", "per-text H_base − H_post, the confidence gap"),
         metric(
             "entropy_gap_explained",
             "higher",

@@ -48,6 +48,7 @@ import torch
 from postmech_eval.analyses import AnalysisResult
 from postmech_eval.atomic import atomic_path, write_text
 from postmech_eval.config import Config, Constraint, Interval, UserError
+from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
 from postmech_eval.estimators.entropy_ablation import QUANTITIES, measure, neuron_means
 from postmech_eval.estimators.entropy_neurons import EntropyNeuronScan
 
@@ -78,6 +79,7 @@ class ConfidenceConfig(Config):
     batch_size: int = 16
     min_gap: float = 1e-3
     seed: int = 0
+    n_bootstrap: int = N_BOOTSTRAP
 
     LAYER_STREAM: ClassVar[str] = "mlp_neurons"  # of the last block only
     _constraints: ClassVar[dict[str, list[Constraint]]] = {
@@ -89,6 +91,7 @@ class ConfidenceConfig(Config):
         "batch_size": [Interval(Integral, 1, None)],
         "min_gap": [Interval(Real, 0, None)],
         "seed": [Interval(Integral, None, None)],
+        "n_bootstrap": [Interval(Integral, 0, None)],
     }
 
 

@@ -11,6 +11,7 @@ from numbers import Integral, Real
 from typing import ClassVar, Literal
 
 from postmech_eval.config import Config, Constraint, Interval, NonEmpty
+from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
 
 DEFAULT_DATASETS: tuple[str, ...] = (
     "cities",
@@ -55,6 +56,7 @@ class KnowledgeConfig(Config):
     figures: bool = True
     progress: bool = True
     seed: int = 0
+    n_bootstrap: int = N_BOOTSTRAP
 
     LAYER_STREAM: ClassVar[str] = "resid_post"
     _constraints: ClassVar[dict[str, list[Constraint]]] = {
@@ -67,4 +69,5 @@ class KnowledgeConfig(Config):
         "min_coverage": [Interval(Real, 0, 1)],
         "max_rows": [Interval(Integral, 1, None)],
         "seed": [Interval(Integral, None, None)],
+        "n_bootstrap": [Interval(Integral, 0, None)],
     }

@@ -28,8 +28,8 @@ METRICS = check_unique(
             "pair",
             "mean E of P→B patching over B's own top-10% cells",
         ),
-        metric("pairs_used", None, "pair", "statement pairs in all four heatmaps (a count)"),
-        metric("pairs_excluded", None, "pair", "pairs dropped (no partner, ~0 LD gap, ...; a count)"),
+        metric("pairs_used", None, "pair", "statement pairs in all four heatmaps (a count)", "none"),
+        metric("pairs_excluded", None, "pair", "pairs dropped (no partner, ~0 LD gap, ...; a count)", "none"),
         metric(
             "attribution_corr",
             "higher",

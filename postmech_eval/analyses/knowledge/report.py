@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from postmech_eval.atomic import atomic_path, write_text
@@ -46,15 +47,19 @@ def _place(cells: torch.Tensor, columns: Sequence[int], n_positions: int) -> tor
 
 
 def pearson(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Pearson r over cells finite in both; NaN when fewer than 2 or zero variance."""
-    from scipy.stats import pearsonr
+    """Pearson r over cells finite in both; NaN when fewer than 2 or zero variance.
 
-    a, b = a.flatten().double(), b.flatten().double()
-    ok = torch.isfinite(a) & torch.isfinite(b)
-    a, b = a[ok], b[ok]
-    if a.numel() < 2 or a.std() == 0 or b.std() == 0:
+    Written out (not ``scipy.stats.pearsonr``) because the bootstrap calls it thousands of
+    times on a few thousand cells, where scipy's input checks cost 10x the arithmetic."""
+    x = a.detach().flatten().double().numpy()
+    y = b.detach().flatten().double().numpy()
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if x.size < 2:
         return float("nan")
-    return float(pearsonr(a.numpy(), b.numpy()).statistic)
+    x, y = x - x.mean(), y - y.mean()
+    den = math.sqrt(float(x @ x) * float(y @ y))
+    return float(np.clip((x @ y) / den, -1.0, 1.0)) if den > 0 else float("nan")
 
 
 def top_mask(heatmap: torch.Tensor, fraction: float) -> torch.Tensor:
@@ -84,43 +89,68 @@ def peak(heatmap: torch.Tensor) -> dict[str, Any]:
     return {"layer": layer, "position": col - heatmap.shape[1], "effect": float(heatmap[layer, col])}
 
 
-def _mean(stack: list[torch.Tensor], shape: tuple[int, int], min_coverage: float = 0.0) -> torch.Tensor:
+def _mean(
+    stack: list[torch.Tensor] | torch.Tensor, shape: tuple[int, int], min_coverage: float = 0.0
+) -> torch.Tensor:
     """Mean over pairs, skipping empty cells; a cell that fewer than ``min_coverage`` of the
     pairs reach (a column only long statements have) is NaN: it would be a mean of a few
     pairs of one dataset and could dominate peaks and top-cell masks."""
-    if not stack:
+    if len(stack) == 0:
         return torch.full(shape, float("nan"))
-    cells = torch.stack(stack)
+    cells = stack if isinstance(stack, torch.Tensor) else torch.stack(stack)
     mean = torch.nanmean(cells, dim=0)
     covered = torch.isfinite(cells).float().mean(0)
     return torch.where(covered >= min_coverage, mean, torch.tensor(float("nan")))
 
 
-def summarise(
-    pairs: Sequence[Any], use: Sequence[Any], base: Any, post: Any, n_layers: int, config: Any
-) -> dict:
-    """Mean heatmaps over the used pairs and the METHODS §1 comparison metrics."""
+MAPS = ("base", "post", "base_to_post", "post_to_base")
+
+
+def pair_stacks(use: Sequence[Any], base: Any, post: Any, config: Any) -> dict[str, torch.Tensor]:
+    """Per-pair normalised maps ``[n_pairs, L, n_positions]`` of the used pairs (METHODS §1:
+    kept so every comparison metric can be bootstrapped over pairs); with attribution on,
+    also ``exact`` / ``approx`` ``[n_pairs, 2 (base, post), L, n]``."""
     n = config.n_positions
-    maps: dict[str, list[torch.Tensor]] = {k: [] for k in ("base", "post", "base_to_post", "post_to_base")}
-    exact, approx = [], []
+    maps: dict[str, list[torch.Tensor]] = {k: [] for k in MAPS}
+    exact: list[torch.Tensor] = []
+    approx: list[torch.Tensor] = []
     for p in use:
+        pe, pa = [], []
         for name, run in (("base", base), ("post", post)):
             e = _place(normalised(run.own[p.pair_id], *run.ld[p.pair_id]), p.columns, n)
             maps[name].append(e)
             if p.pair_id in run.attr:
-                exact.append(e)
-                approx.append(_place(normalised(run.attr[p.pair_id], *run.ld[p.pair_id]), p.columns, n))
+                pe.append(e)
+                pa.append(_place(normalised(run.attr[p.pair_id], *run.ld[p.pair_id]), p.columns, n))
+        if len(pe) == 2:
+            exact.append(torch.stack(pe))
+            approx.append(torch.stack(pa))
         # cross: donor = other model's true run, normalised by the receiving model's LDs
-        if p.pair_id in post.cross:
-            maps["base_to_post"].append(
-                _place(normalised(post.cross[p.pair_id], *post.ld[p.pair_id]), p.columns, n)
-            )
-        if p.pair_id in base.cross:
-            maps["post_to_base"].append(
-                _place(normalised(base.cross[p.pair_id], *base.ld[p.pair_id]), p.columns, n)
-            )
+        for name, receiver in (("base_to_post", post), ("post_to_base", base)):
+            if p.pair_id in receiver.cross:
+                maps[name].append(
+                    _place(normalised(receiver.cross[p.pair_id], *receiver.ld[p.pair_id]), p.columns, n)
+                )
+    shape = (0, *(maps["base"][0].shape if maps["base"] else (0, n)))
+    out = {k: torch.stack(v) if v else torch.empty(shape) for k, v in maps.items()}
+    for k, v in out.items():
+        if v.shape[0] != len(use) and k in ("base_to_post", "post_to_base") and v.shape[0]:
+            raise RuntimeError(f"knowledge: {k} has {v.shape[0]} maps for {len(use)} pairs")
+    if exact and len(exact) == len(use):
+        out["exact"], out["approx"] = torch.stack(exact), torch.stack(approx)
+    return out
+
+
+def compare(stacks: dict[str, torch.Tensor], n_layers: int, config: Any) -> dict:
+    """Mean heatmaps of these per-pair maps and the METHODS §1 comparison metrics."""
+    n = config.n_positions
     shape = (n_layers, n)
-    heat = {k: _mean(v, shape, config.min_coverage) for k, v in maps.items()}
+
+    def mean(k: str) -> torch.Tensor:
+        v = stacks.get(k)
+        return _mean(v, shape, config.min_coverage) if v is not None and v.shape[0] else _mean([], shape)
+
+    heat = {k: mean(k) for k in MAPS}
     heat["difference"] = heat["post"] - heat["base"]
     mask_b, mask_p = top_mask(heat["base"], config.top_fraction), top_mask(heat["post"], config.top_fraction)
     pk_b, pk_p = peak(heat["base"]), peak(heat["post"])
@@ -142,19 +172,47 @@ def summarise(
         # the receiver itself stores it?
         "cross_recovery_base_to_post": masked_mean(heat["base_to_post"], mask_p),
         "cross_recovery_post_to_base": masked_mean(heat["post_to_base"], mask_b),
-        "pairs_used": float(len(use)),
+        # NaN when attribution is off: every catalogue metric is always emitted
+        "attribution_corr": pearson(stacks["exact"], stacks["approx"]) if "exact" in stacks else math.nan,
     }
-    # NaN when attribution is off: every catalogue metric is always emitted
-    metrics["attribution_corr"] = (
-        pearson(torch.stack(exact), torch.stack(approx)) if config.attribution and exact else float("nan")
+    return {"metrics": metrics, "heatmaps": heat, "peaks": {"base": pk_b, "post": pk_p},
+            "masks": {"base": mask_b, "post": mask_p}}  # fmt: skip
+
+
+#: The knowledge metrics with a bootstrap CI over statement pairs.
+CI_METRICS = (
+    "patch_corr",
+    "patch_top10_iou",
+    "patch_peak_layer_shift",
+    "cross_recovery_base_to_post",
+    "cross_recovery_post_to_base",
+    "attribution_corr",
+)
+
+
+def summarise(
+    pairs: Sequence[Any], use: Sequence[Any], base: Any, post: Any, n_layers: int, config: Any
+) -> dict:
+    """Mean heatmaps over the used pairs, the comparison metrics and their bootstrap CIs
+    (statement pairs resampled; the four maps of a pair move together; nothing is refitted:
+    the maps are per-pair measurements)."""
+    from postmech_eval.estimators.bootstrap import percentile_intervals
+
+    stacks = pair_stacks(use, base, post, config)
+    out = compare(stacks, n_layers, config)
+    out["metrics"]["pairs_used"] = float(len(use))
+
+    def statistic(idx: Any) -> dict[str, float]:
+        picked = {k: v[torch.as_tensor(idx)] for k, v in stacks.items()}
+        m = compare(picked, n_layers, config)["metrics"]
+        return {k: m[k] for k in CI_METRICS}
+
+    out["intervals"] = percentile_intervals(
+        statistic, [len(use)], n_resamples=config.n_bootstrap, seed=config.seed, unit="statement pairs"
     )
-    return {
-        "metrics": metrics,
-        "heatmaps": heat,
-        "peaks": {"base": pk_b, "post": pk_p},
-        "masks": {"base": mask_b, "post": mask_p},
-        "pairs_built": len(pairs),
-    }
+    out["stacks"] = stacks
+    out["pairs_built"] = len(pairs)
+    return out
 
 
 def records(
@@ -219,10 +277,26 @@ def write(output_dir: Path, result: dict, survived: dict[str, int], config: Any)
     }
     path = output_dir / "knowledge_heatmaps.json"
     write_text(path, json.dumps(_clean(payload), indent=1, allow_nan=False))
-    artifacts = {"heatmaps": str(path)}
+    artifacts = {"heatmaps": str(path), "pair_maps": str(write_pair_maps(output_dir, result))}
     if config.figures:
         artifacts.update(_figures(output_dir, heat, n))
     return artifacts
+
+
+def write_pair_maps(output_dir: Path, result: dict) -> Path:
+    """``knowledge_pair_maps.safetensors``: every used pair's four E maps (NaN where a short
+    statement has no token), enough to recompute the heatmaps and every CI offline."""
+    from safetensors.torch import save_file
+
+    path = output_dir / "knowledge_pair_maps.safetensors"
+    meta = {
+        "pair_ids": json.dumps(result.get("pair_ids", [])),
+        "datasets": json.dumps(result.get("datasets", [])),
+    }
+    tensors = {k: v.float().contiguous() for k, v in result["stacks"].items()}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=meta)
+    return path
 
 
 def _clean(obj: Any) -> Any:

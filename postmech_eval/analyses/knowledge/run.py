@@ -141,7 +141,10 @@ def run(
         model_b, _ = pair.get("base")
         _cross_pass(model_b, use, readout, config, base, post, {p.pair_id for p in use})
     result = report.summarise(pairs, use, base, post, n_layers, config)
+    result["pair_ids"] = [p.pair_id for p in use]
+    result["datasets"] = [p.dataset for p in use]
     records = report.records(items, pairs, excluded, base, post, config)
+    ci = result["intervals"]
     result_metrics = {**result["metrics"], "pairs_excluded": float(len(pairs) - len(use))}
     artifacts: dict[str, str] = {}
     if output_dir is not None:
@@ -159,6 +162,12 @@ def run(
         },
         seed=config.seed,
         artifacts=artifacts,
+        intervals=ci.bounds,
+        uncertainty={
+            **ci.settings,
+            "refitted": "nothing (per-pair maps are measurements)",
+            "notes": ci.notes,
+        },
     )
 
 

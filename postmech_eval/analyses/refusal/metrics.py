@@ -50,12 +50,30 @@ def _rates(suffix: str, judge: str) -> list[Metric]:
     return out
 
 
+#: The refusal finding's margins (METHODS §4: backward transfer works, forward is limited).
+GAPS = (
+    metric("transfer_gap", "higher", "pair", "transfer_backward − transfer_forward (ablation)"),
+    metric("transfer_gap_add", "higher", "pair", "transfer_backward_add − transfer_forward_add (addition)"),
+)
+
+
 METRICS = check_unique(
     (
         *_rates("", ""),
         *_rates("_loose", " (second judge)"),
-        metric("refusal_dir_cosine", "higher", "pair", "cosine(r_B, r_P) of the two directions used"),
-        *(metric(f"refusal_layer_{m}", None, "pair", f"layer of {m}'s direction (resid_pre)") for m in WHICH),
+        *GAPS,
+        metric(
+            "refusal_dir_cosine",
+            "higher",
+            "pair",
+            "cosine(r_B, r_P) of the two directions used (CI: train prompts resampled, directions refitted)",
+        ),
+        *(
+            metric(
+                f"refusal_layer_{m}", None, "pair", f"layer of {m}'s direction (resid_pre; a setting)", "none"
+            )
+            for m in WHICH
+        ),
     ),
     "refusal metrics",
 )

@@ -58,6 +58,7 @@ from postmech_eval.analyses.refusal.report import (
     write_artifacts,
 )
 from postmech_eval.config import Config, Constraint, Interval, Options, Satisfies
+from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
 from postmech_eval.estimators.judges import REFUSAL_PHRASES, FirstSentenceJudge, PrefixJudge
 from postmech_eval.estimators.refusal_direction import Criterion, site_for_layer
 
@@ -104,6 +105,7 @@ class RefusalConfig(Config):
     judge_phrases: tuple[str, ...] = REFUSAL_PHRASES
     loose_phrases: tuple[str, ...] = REFUSAL_PHRASES
     seed: int = 0
+    n_bootstrap: int = N_BOOTSTRAP
     n_train: int = 128
     auto_n_val: int = 32
     auto_positions: int = 3
@@ -147,6 +149,7 @@ class RefusalConfig(Config):
         "test_fraction": [Interval(Real, 0, 1, closed="neither")],
         "num_threads": [Interval(Integral, 1, None), None],
         "seed": [Interval(Integral, None, None)],
+        "n_bootstrap": [Interval(Integral, 0, None)],
     }
 
     def __post_init__(self) -> None:

@@ -27,6 +27,7 @@ from postmech_eval.config import (
 )
 from postmech_eval.data import TRUTH_TRAIN_DATASETS, Statement, load_statements
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
 
 TRAIN_DATASETS: tuple[str, ...] = TRUTH_TRAIN_DATASETS
 WHICH = ("base", "post")
@@ -44,6 +45,7 @@ class TruthProbeConfig(Config):
     probe: Literal["mm", "lr"] = "mm"
     split: Literal["train", "test", "all"] = "test"
     seed: int = 0
+    n_bootstrap: int = N_BOOTSTRAP
     batch_size: int = 16
 
     LAYER_STREAM: ClassVar[str] = "resid_post"
@@ -54,6 +56,7 @@ class TruthProbeConfig(Config):
         "probe": [Options(("mm", "lr"))],
         "split": [Options(("train", "test", "all"))],
         "seed": [Interval(Integral, None, None)],
+        "n_bootstrap": [Interval(Integral, 0, None)],
         "batch_size": [Interval(Integral, 1, None)],
     }
 
@@ -76,6 +79,7 @@ class TruthSteeringConfig(Config):
     n_shots: int = 4
     split: Literal["train", "test", "all"] = "test"
     seed: int = 0
+    n_bootstrap: int = N_BOOTSTRAP
     batch_size: int = 16
 
     LAYER_STREAM: ClassVar[str] = "resid_post"

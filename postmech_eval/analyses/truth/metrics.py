@@ -47,6 +47,18 @@ STEERING_METRICS = check_unique(
             for d in WHICH
             for t in WHICH
         ),
+        metric(
+            "nif_transfer_forward",
+            "higher",
+            "pair",
+            "nif_base_post / nif_post_post (B's direction on P vs P's own)",
+        ),
+        metric(
+            "nif_transfer_backward",
+            "higher",
+            "pair",
+            "nif_post_base / nif_base_base (P's direction on B vs B's own)",
+        ),
         *(
             metric(
                 f"p_diff_{m}_{c}",

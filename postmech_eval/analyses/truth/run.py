@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from postmech_eval.analyses import AnalysisResult
+from postmech_eval.analyses.truth import uncertainty as unc
 from postmech_eval.analyses.truth.config import (  # noqa: F401  (the analysis' public names)
     TRAIN_DATASETS,
     WHICH,
@@ -162,6 +163,21 @@ def run_probe(
     scores = {
         key: probes[src].decision_function(test_acts[tgt][layer]) for src, tgt, key in _conditions(WHICH)
     }
+    correct = {key: (v > 0) == (y_test == 1) for key, v in scores.items()}
+    own_correct = {
+        w: np.stack([(fitted[lay][w].decision_function(test_acts[w][lay]) > 0) == (y_test == 1)
+                     for lay in range(n_layers)])
+        for w in WHICH
+    }  # fmt: skip
+    sweep_ci, cos_ci = unc.probe_intervals(
+        {w: train_acts[w][layer].numpy() for w in WHICH},
+        [s.dataset for s in train],
+        [s.label for s in train],
+        own_correct,
+        config.probe,
+        config.n_bootstrap,
+        config.seed,
+    )
     cfg = {**dataclasses.asdict(config), "layer_resolved": layer, "n_layers": n_layers, "n_train": n_train}
     artifacts = write_probe_artifacts(output_dir, probes, sweep, layer, cfg, metrics) if output_dir else {}
     return AnalysisResult(
@@ -170,6 +186,11 @@ def run_probe(
         config=cfg,
         seed=config.seed,
         artifacts=artifacts,
+        item_metrics=unc.probe_item_metrics(correct),
+        intervals={**sweep_ci.bounds, **cos_ci.bounds},
+        uncertainty=unc.describe(
+            sweep_ci, cos_ci, refitted=f"truth_dir_cosine: both {config.probe} probe directions; nothing else"
+        ),
     )
 
 
@@ -230,10 +251,13 @@ def run_steering(
             total, t2f, f2t = nif(base_p[y == 1], int_p[y == 1], base_p[y == 0], int_p[y == 0])
             metrics[f"nif_{src}_{target}"] = total
             parts[f"nif_{src}_{target}"] = {"nif": total, "true_to_false": t2f, "false_to_true": f2t}
+    metrics.update(unc.transfer(metrics))
     for target in WHICH:
         p = pdiff[target].numpy()
         metrics[f"p_diff_{target}_true"] = float(p[y == 1].mean()) if (y == 1).any() else math.nan
         metrics[f"p_diff_{target}_false"] = float(p[y == 0].mean()) if (y == 0).any() else math.nan
+    arrays = {k: v.numpy().astype(np.float64) for k, v in pdiff.items()}
+    ci = unc.steering_intervals(arrays, y, config.n_bootstrap, config.seed)
     records = [
         {
             "statement": s.statement,
@@ -253,4 +277,13 @@ def run_steering(
         "n_demo_pool": len(demo_pool),
     }
     artifacts = write_steering_artifacts(output_dir, vectors, parts, cfg, metrics) if output_dir else {}
-    return AnalysisResult(metrics=metrics, records=records, config=cfg, seed=config.seed, artifacts=artifacts)
+    return AnalysisResult(
+        metrics=metrics,
+        records=records,
+        config=cfg,
+        seed=config.seed,
+        artifacts=artifacts,
+        item_metrics=unc.steering_item_metrics(arrays, y),
+        intervals=ci.bounds,
+        uncertainty=unc.describe(ci, refitted="nothing (steering vectors held fixed)"),
+    )
