@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from postmech_eval.analyses.catalogue import CATALOGUE, SUITE_TASKS, check_emitted, lookup, metric_names
+from postmech_eval.analyses.catalogue import (
+    CATALOGUE,
+    SUITE_TASKS,
+    check_emitted,
+    check_uncertainty,
+    lookup,
+    metric_names,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,10 +30,41 @@ def built_task(task: str):
 
 @pytest.mark.parametrize("task", SUITE_TASKS)
 def test_lm_eval_task_metrics_and_directions_come_from_the_catalogue(task):
+    from lm_eval.api.metrics import mean
+
     obj = built_task(task)
     expected = {m.name: m.higher_is_better for m in CATALOGUE[task]}
-    assert obj.higher_is_better() == expected
-    assert set(obj.aggregation()) == set(expected)
+    bounds = {n: None for m in CATALOGUE[task] if m.has_interval for n in m.interval_names}
+    assert obj.higher_is_better() == {**expected, **bounds}
+    assert set(obj.aggregation()) == set(expected) | set(bounds)
+    # item metrics are lm-eval means (so lm-eval computes their stderr); nothing else is
+    for m in CATALOGUE[task]:
+        assert (obj.aggregation()[m.name] is mean) == (m.kind == "item"), m.name
+
+
+def test_item_metrics_have_stderr_and_pair_metrics_an_interval_unless_counts_or_settings():
+    for task, metrics in CATALOGUE.items():
+        for m in metrics:
+            if m.kind == "item":
+                assert m.uncertainty == "stderr"
+            elif m.uncertainty == "none":
+                assert "count" in m.meaning or "layer" in m.meaning, (task, m.name)
+            else:
+                assert m.has_interval, (task, m.name)
+
+
+def test_uncertainty_that_does_not_match_the_catalogue_is_caught():
+    task = "postmech_truth_steering"
+    metrics = dict.fromkeys(metric_names(task), 0.5)
+    ci = {m.name: (0.4, 0.6) for m in CATALOGUE[task] if m.has_interval}
+    items = [{"p_diff_base_true": 0.25}, {"p_diff_base_true": 0.75}]
+    check_uncertainty(task, metrics, items, ci)
+    with pytest.raises(RuntimeError, match="missing for"):
+        check_uncertainty(task, metrics, items, {})
+    with pytest.raises(RuntimeError, match="not an item metric"):
+        check_uncertainty(task, metrics, [{"nif_base_base": 1.0}], ci)
+    with pytest.raises(RuntimeError, match="per-item values average 0.3"):
+        check_uncertainty(task, metrics, [{"p_diff_base_true": 0.3}], ci)
 
 
 def test_directions_say_what_a_researcher_expects():

@@ -63,14 +63,19 @@ def test_task_manager_finds_every_task_without_include_path():
 
 @pytest.mark.parametrize("task", TASKS)
 def test_task_yaml_lists_metrics_with_aggregation(task):
-    """Every metric of the built task aggregates with the pair-level ``first`` from the task class."""
+    """Item metrics aggregate with lm-eval's mean, pair metrics and CI bounds with ``first``."""
+    from lm_eval.api.metrics import mean
+
+    from postmech_eval.analyses.catalogue import CATALOGUE
     from postmech_eval.harness.task import PostMechTask, first
 
     config = task_manager()._index[task]
     assert config.yaml_path is not None and config.yaml_path.exists()
     obj = task_manager().load([task])["tasks"][task]
     assert isinstance(obj, PostMechTask)
-    assert obj.aggregation() and all(agg is first for agg in obj.aggregation().values())
+    kinds = {m.name: m.kind for m in CATALOGUE[task]}
+    for name, agg in obj.aggregation().items():
+        assert agg is (mean if kinds.get(name) == "item" else first), name
 
 
 def test_cli_help_is_fast_and_names_commands():
@@ -84,10 +89,13 @@ def test_cli_help_is_fast_and_names_commands():
 @pytest.mark.parametrize("task", TASKS)
 def test_task_yaml_declares_every_contract_metric(task):
     """The metric names users and CI gates rely on are the built task's metrics."""
+    from postmech_eval.analyses.catalogue import CATALOGUE
+    from postmech_eval.analyses.metrics import emitted_names
     from postmech_eval.suite.runs import TASK_METRICS
 
     obj = task_manager().load([task])["tasks"][task]
-    assert set(TASK_METRICS[task]) == set(obj.aggregation())
+    assert set(obj.aggregation()) == set(emitted_names(CATALOGUE[task]))
+    assert set(TASK_METRICS[task]) == {m.name for m in CATALOGUE[task]}
 
 
 def test_include_defaults_false_lists_no_postmech_task(tmp_path):

@@ -43,6 +43,8 @@ EXPECTED = {
     "refusal_dir_cosine",
     "refusal_layer_base",
     "refusal_layer_post",
+    "transfer_gap",
+    "transfer_gap_add",
 }
 
 

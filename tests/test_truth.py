@@ -183,6 +183,7 @@ def test_run_steering_on_tiny_pair(tiny_pair, tmp_path: Path):
     result = run_steering(tiny_pair, config, items=items, output_dir=tmp_path)
     names = {f"nif_{d}_{t}" for d in ("base", "post") for t in ("base", "post")}
     names |= {f"p_diff_{w}_{c}" for w in ("base", "post") for c in ("true", "false")}
+    names |= {"nif_transfer_forward", "nif_transfer_backward"}
     assert set(result.metrics) == names
     assert result.config["steer_layers_resolved"] == [1]  # floor(0.25*4)=1 .. l_probe=1
     assert len(result.records) == 6 and result.records[0]["statement"] == items[0]["statement"]
@@ -196,7 +197,11 @@ def test_run_steering_on_tiny_pair(tiny_pair, tmp_path: Path):
     )
     # zero coefficient: the interventions change nothing
     zero = run_steering(tiny_pair, TruthSteeringConfig(**FAST, coeff=0.0), items=items)
-    assert all(abs(zero.metrics[n]) < 1e-6 for n in names if n.startswith("nif"))
+    assert all(abs(zero.metrics[n]) < 1e-6 for n in names if n.startswith("nif_") and "transfer" not in n)
+    # ... and a transfer ratio over an own NIF of ~0 is undefined, not a number
+    assert math.isnan(zero.metrics["nif_transfer_forward"]) and math.isnan(
+        zero.metrics["nif_transfer_backward"]
+    )
     saved = json.loads(Path(result.artifacts["truth_steering"]).read_text())
     assert saved["nif"]["nif_base_base"]["nif"] == pytest.approx(result.metrics["nif_base_base"])
 

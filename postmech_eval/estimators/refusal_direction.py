@@ -62,6 +62,8 @@ class RefusalDirection:
     ``mean_diff_`` ([d], unnormalised), ``alpha_`` (mean projection difference
     mean(harmful . r) - mean(harmless . r) = |mean_diff_|: the default addition
     coefficient of METHODS §4) and the counts. ``layer``/``position`` are bookkeeping only.
+    ``harmful_acts_`` / ``harmless_acts_`` keep the fitted rows (the caller's tensors, not
+    copies) so the direction can be refitted on bootstrap resamples of the prompts.
     """
 
     def __init__(self, *, layer: int | None = None, position: int | None = None) -> None:
@@ -89,6 +91,7 @@ class RefusalDirection:
         self.mean_diff_ = diff.float()
         self.direction_ = (diff / norm).float()
         self.alpha_ = norm
+        self.harmful_acts_, self.harmless_acts_ = harmful_acts, harmless_acts
         self.n_harmful_ = int(harmful_acts.shape[0])
         self.n_harmless_ = int(harmless_acts.shape[0])
         return self

@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 import torch
 
 from postmech_eval.analyses import AnalysisResult
+from postmech_eval.analyses.confidence import stats
 from postmech_eval.atomic import atomic_path, write_text
 from postmech_eval.config import Config, Constraint, Interval, UserError
 from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
@@ -110,29 +111,6 @@ def _reference_texts(config: ConfidenceConfig) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- the analysis
-def _ratio(num: float, den: float, tiny: float) -> float:
-    return num / den if abs(den) > tiny else math.nan
-
-
-def _model_metrics(which: str, sums: torch.Tensor, counts: torch.Tensor, n_random: int) -> dict[str, float]:
-    n = int(counts.sum())
-    nan = math.nan
-    t = {q: float(sums[:, i].sum()) / n if n else nan for i, q in enumerate(QUANTITIES)}
-    return {
-        f"entropy_{which}": t["entropy_clean"],
-        f"loss_{which}": t["loss_clean"],
-        f"ablate_dentropy_{which}": t["entropy_ablated"] - t["entropy_clean"],
-        f"ablate_dloss_{which}": t["loss_ablated"] - t["loss_clean"],
-        f"ablate_dentropy_direct_{which}": t["entropy_direct"] - t["entropy_clean"],
-        f"ablate_dloss_direct_{which}": t["loss_direct"] - t["loss_clean"],
-        f"direct_effect_share_{which}": _ratio(t["abs_dloss_direct"], t["abs_dloss_ablated"], 1e-12),
-        f"ablate_abs_dentropy_{which}": t["abs_dentropy_ablated"],
-        f"ablate_dentropy_random_{which}": t["entropy_random"] - t["entropy_clean"] if n_random else nan,
-        f"ablate_abs_dentropy_random_{which}": t["abs_dentropy_random"] if n_random else nan,
-        f"n_tokens_{which}": float(n),
-    }
-
-
 def _plot(scan: EntropyNeuronScan, which: str, path: Path) -> None:
     """Norm vs logit variance scatter; a bare Figure (Agg canvas) leaves pyplot state alone."""
     from matplotlib.figure import Figure
@@ -218,11 +196,15 @@ def run(
             max_length=config.max_length,
             batch_size=config.batch_size,
         )
-        metrics.update(_model_metrics(which, *per[which], config.n_random_sets))
+        metrics[f"n_tokens_{which}"] = float(per[which][1].sum())
         scans[which] = scan
         extra[which] = {"means": means, "random_sets": randoms}
         del model, tokenizer  # let a one_at_a_time pair free this model when it loads the other
-    metrics.update(_pair_metrics(scans, metrics, config))
+    used, values, sums = stats.per_text(per, config.n_random_sets)
+    metrics.update(stats.metrics(values, sums, config.min_gap))
+    exact = _weight_metrics(scans)
+    metrics.update(exact)
+    ci = stats.intervals(values, sums, exact, config)
     notes = _notes(scans, metrics, config, per)
     for note in notes:
         warnings.warn(f"postmech_entropy_neurons: {note}", stacklevel=2)
@@ -230,26 +212,33 @@ def run(
     runtime = time.perf_counter() - t0
     cfg = {**dataclasses.asdict(config), "notes": notes}
     artifacts = _write_artifacts(output_dir, scans, extra, metrics, cfg, runtime) if output_dir else {}
-    return AnalysisResult(metrics=metrics, records=records, config=cfg, seed=config.seed, artifacts=artifacts)
+    return AnalysisResult(
+        metrics=metrics,
+        records=records,
+        config=cfg,
+        seed=config.seed,
+        artifacts=artifacts,
+        item_metrics=stats.item_rows(len(items), used, values),
+        intervals=ci.bounds,
+        uncertainty={
+            **ci.settings,
+            "notes": ci.notes,
+            "refitted": "nothing (neuron sets are fixed by the weights; means are per text)",
+        },
+    )
 
 
-def _pair_metrics(
-    scans: dict[str, EntropyNeuronScan], m: dict[str, float], config: ConfidenceConfig
-) -> dict[str, float]:
+def _weight_metrics(scans: dict[str, EntropyNeuronScan]) -> dict[str, float]:
+    """Overlap of the selected sets and rank correlation of logitvar: functions of the
+    weights alone (exact, no sampling error)."""
     from scipy.stats import spearmanr
 
     sb, sp = set(scans["base"].neurons_), set(scans["post"].neurons_)
     lb, lp = scans["base"].logitvar_, scans["post"].logitvar_
     rho = float(spearmanr(lb.numpy(), lp.numpy()).statistic) if lb.shape == lp.shape else math.nan
-    nan = math.nan
-    h_base, h_post = m.get("entropy_base", nan), m.get("entropy_post", nan)
-    gap = h_base - h_post
-    explained = m.get("ablate_dentropy_post", nan) / gap if abs(gap) > config.min_gap else nan
     return {
-        "entropy_neuron_iou": len(sb & sp) / len(sb | sp) if sb | sp else nan,
+        "entropy_neuron_iou": len(sb & sp) / len(sb | sp) if sb | sp else math.nan,
         "logitvar_spearman": rho,
-        "entropy_gap": gap,
-        "entropy_gap_explained": explained,
     }
 
 
@@ -279,7 +268,7 @@ def _notes(
 def _records(per: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> list[dict[str, Any]]:
     n_items = len(next(iter(per.values()))[1])
     records: list[dict[str, Any]] = []
-    shown = tuple(q for q in QUANTITIES if not q.startswith("abs_"))  # per-item means, not |deltas|
+    shown = QUANTITIES  # per-text token means (|deltas| included: the per-text entropy changes)
     for i in range(n_items):
         if any(int(counts[i]) == 0 for _, counts in per.values()):
             records.append({"excluded": "fewer than 2 tokens after tokenization"})

@@ -53,8 +53,11 @@ from postmech_eval.analyses.refusal.plan import (
 from postmech_eval.analyses.refusal.report import (
     CONDITIONS,
     cosine_per_layer,
+    intervals,
+    item_metrics,
     metrics_from_records,
     records_from_texts,
+    verdict_arrays,
     write_artifacts,
 )
 from postmech_eval.config import Config, Constraint, Interval, Options, Satisfies
@@ -259,6 +262,10 @@ def _run(
     }
     records = records_from_texts(items, texts, by_kind, judges)
     metrics, nan_reasons = metrics_from_records(records, by_kind, judges, config.transfer_min_change)
+    arrays = verdict_arrays(records, by_kind, judges)
+    ci_transfer, ci_cosine = intervals(
+        arrays, judges, config.transfer_min_change, sites, config.n_bootstrap, config.seed
+    )
     cos_layers = cosine_per_layer(sites["base"], sites["post"])
     metrics["refusal_dir_cosine"] = float(sites["base"].direction.cosine(sites["post"].direction))
     metrics["refusal_layer_base"] = float(sites["base"].layer)
@@ -277,7 +284,21 @@ def _run(
     }
     artifacts = write_artifacts(output_dir, sites, cos_layers, records, result_config) if output_dir else {}
     return AnalysisResult(
-        metrics=metrics, records=records, config=result_config, seed=config.seed, artifacts=artifacts
+        metrics=metrics,
+        records=records,
+        config=result_config,
+        seed=config.seed,
+        artifacts=artifacts,
+        item_metrics=item_metrics(records, by_kind, arrays),
+        intervals={**ci_transfer.bounds, **ci_cosine.bounds},
+        uncertainty={
+            "groups": [
+                {**p.settings, "metrics": sorted(p.bounds), "notes": p.notes}
+                for p in (ci_transfer, ci_cosine)
+            ],
+            "refitted": "refusal_dir_cosine: both difference-in-means directions (layer and position fixed); "
+            "transfer ratios: nothing (directions fixed)",
+        },
     )
 
 
