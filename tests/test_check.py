@@ -52,7 +52,7 @@ def test_missing_metric_fails_or_skips_per_policy(tmp_path, capsys):
     path = write_results(tmp_path, cpt_metrics(), post="organism:cpt")  # refusal metrics NaN
     assert _check(path) == 1
     fails = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
-    assert len(fails) == 3 and all("= missing" in line for line in fails)
+    assert len(fails) == 3 and all("= undefined" in line for line in fails)  # ran, no value
     gates = tmp_path / "gates.yaml"
     gates.write_text(
         "missing: skip\ngates:\n"
@@ -86,7 +86,7 @@ G = "gates:\n  - {task: postmech_knowledge_patching, metric: patch_corr, "
             "gates:\n  - {task: postmech_truth_probe, metric: probe_acc_psot, min: 0.5, missing: skip}\n",
             "Did you mean 'probe_acc_post'?",
         ),
-        (G + "}\n", "needs 'min', 'max' or 'op'+'value'"),
+        (G + "}\n", "needs 'min', 'max', 'op'+'value', 'max_drop', 'max_rise' or 'max_worse'"),
         ("gates: []\n", "non-empty 'gates' list"),
         ("missing: ignore\n" + G + "min: 1}\n", "'missing' must be one of"),
         (

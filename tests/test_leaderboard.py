@@ -6,16 +6,15 @@ import csv
 import io
 import json
 import logging
-import math
 from pathlib import Path
 
 import pytest
 
 from postmech_eval.suite import leaderboard
-from postmech_eval.suite.findings import FINDINGS, evaluate_findings
+from postmech_eval.suite.findings import FINDINGS
 from postmech_eval.suite.registry import load_registry
 from postmech_eval.suite.runs import PairKey, load_runs, read_results_file
-from tests.results_fixtures import EN, KP, RT, TP, TS, cpt_metrics, sft_metrics, write_results
+from tests.results_fixtures import EN, KP, RT, TP, cpt_metrics, sft_metrics, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,36 +30,79 @@ def _cli(*argv: str) -> int:
     return leaderboard.run_cli(list(argv))
 
 
-def test_md_one_row_per_pair_with_units_and_dash_for_missing(two_pairs, capsys):
+def test_md_one_row_per_pair_with_units_intervals_and_undefined_apart_from_missing(two_pairs, capsys):
+    write_results(two_pairs / "third", {KP: sft_metrics()[KP]}, base="org:x", post="org:y")
     assert _cli(str(two_pairs), "--format", "md", "--view", "metrics") == 0
     out = capsys.readouterr().out
-    rows = [line for line in out.splitlines() if line.startswith("| organism")]
-    assert len(rows) == 2
+    rows = [line for line in out.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == 3
     for label in ("Knowledge: patch corr (r)", "Truth: probe acc P (%)", "Refusal: forward transfer (ratio)"):
         assert label in out
     cpt = next(r for r in rows if "organism:cpt" in r)
     sft = next(r for r in rows if "organism:sft" in r)
-    assert cpt.count("—") == 3  # three refusal columns: NaN in the results file
-    assert "—" not in sft and "95.0" in sft and "0.18" in sft
+    only_kp = next(r for r in rows if "org:y" in r)
+    # cpt ran refusal, but its ratios have no value: "undefined", never the not-measured dash
+    assert cpt.count("undefined") == 3 and "—" not in cpt
+    assert only_kp.count("—") == len(leaderboard.HEADLINE) - 1 and "undefined" not in only_kp
+    # every number with its 95% interval: ± 1.96·stderr for rates, [lo, hi] for pair statistics
+    assert "95.0 ± 2.0" in sft and "0.93 [0.91, 0.95]" in sft and "0.18 [0.16, 0.20]" in sft
+    assert "—" not in sft and "undefined" not in sft and "n/a" not in out
+    assert "1.96 × stderr" in out and "undefined = the task ran" in out
     # Rows are named from leaderboard/pairs.yaml.
     assert "organism: base / sft" in sft and "organism: base / cpt" in cpt
 
 
-def test_csv_is_machine_readable(two_pairs, capsys):
+def test_csv_is_machine_readable_with_value_lo_hi_columns(two_pairs, capsys):
     assert _cli(str(two_pairs), "--format", "csv") == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     by_post = {r["Post (P)"]: r for r in rows}
-    assert float(by_post["organism:sft"]["Truth: probe acc P (%)"]) == pytest.approx(93.0)
-    assert float(by_post["organism:sft"]["Knowledge: patch corr (r)"]) == pytest.approx(0.93)
-    assert by_post["organism:cpt"]["Refusal: forward transfer (ratio)"] == ""
+    sft = by_post["organism:sft"]
+    assert float(sft["Truth: probe acc P (%)"]) == pytest.approx(93.0)
+    assert float(sft["Truth: probe acc P (%) lo"]) == pytest.approx(93.0 - 1.959964, abs=1e-5)
+    assert float(sft["Truth: probe acc P (%) hi"]) == pytest.approx(93.0 + 1.959964, abs=1e-5)
+    assert float(sft["Knowledge: patch corr (r)"]) == pytest.approx(0.93)
+    assert float(sft["Knowledge: patch corr (r) lo"]) == pytest.approx(0.91)
+    # exact statistics: lo = hi = value
+    assert sft["Confidence: entropy-neuron IoU lo"] == sft["Confidence: entropy-neuron IoU hi"] == "0.82"
+    cpt = by_post["organism:cpt"]
+    assert [cpt[f"Refusal: forward transfer (ratio){s}"] for s in ("", " lo", " hi")] == ["", "", ""]
+
+
+def test_paired_view_shows_b_p_and_delta_with_intervals(two_pairs, capsys):
+    assert _cli(str(two_pairs), "--format", "md", "--view", "paired") == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    probe = next(line for line in lines if "organism: base / sft" in line and "probe accuracy" in line)
+    cells = [c.strip() for c in probe.strip("|").split("|")]
+    assert cells[2:] == ["91.0 ± 2.0", "93.0 ± 2.0", "+2.0"]
+    nif = next(line for line in lines if "base / sft" in line and "steering NIF" in line)
+    assert "0.83 [0.81, 0.85]" in nif and "0.88 [0.86, 0.90]" in nif and "+0.05" in nif
+    refusal = next(line for line in lines if "base / cpt" in line and "harmful prompts refused" in line)
+    assert refusal.count("undefined") == 3  # B, P and Δ: ran, no value
+    assert _cli(str(two_pairs), "--format", "csv", "--view", "paired") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    row = next(
+        r for r in rows if r["Post (P)"] == "organism:sft" and r["Metric"].startswith("Refusal: harmful")
+    )
+    assert float(row["P"]) == pytest.approx(95.0) and float(row["P lo"]) == pytest.approx(93.04, abs=1e-3)
+    assert float(row["Delta"]) == pytest.approx(50.0)
+
+
+def test_csv_reads_old_files_without_intervals(tmp_path, capsys):
+    write_results(tmp_path, sft_metrics(), uncertainty=None)  # a results file from before CIs
+    assert _cli(str(tmp_path), "--format", "csv") == 0
+    (row,) = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["Truth: probe acc P (%)"] == "93.0" and row["Truth: probe acc P (%) lo"] == ""
+    assert row["Confidence: entropy-neuron IoU lo"] == "0.82"  # exact: its interval is the value
 
 
 def test_latex_renders_a_tabular(two_pairs, tmp_path):
     out = tmp_path / "board.tex"
     assert _cli(str(two_pairs), "--format", "latex", "--output", str(out)) == 0
     text = out.read_text()
-    assert text.count("\\begin{tabular}") == 3  # metrics + findings summary + findings detail
+    assert text.count("\\begin{tabular}") == 4  # metrics + B/P/Δ + findings summary + detail
     assert "—" not in text and "→" not in text and "probe acc P (\\%)" in text
+    assert "93.0 +/- 2.0" in text and not {"Δ", "±", "−", "×"} & set(text)
 
 
 def test_corrupted_and_foreign_files_are_skipped_with_a_warning(two_pairs, tmp_path, caplog, capsys):
@@ -104,7 +146,8 @@ def test_pair_identity_from_model_args(tmp_path):
         write_results(tmp_path / "b", {KP: {"patch_corr": 0.9}}, post="organism:cpt", model_args_as_dict=True)
     )
     assert as_dict.key == PairKey("organism:base", "organism:cpt")
-    assert as_dict.metrics[KP] == {"patch_corr": 0.9}  # stderr and alias entries are not metrics
+    assert as_dict.metrics[KP] == {"patch_corr": 0.9}  # stderr, CI and alias entries are not metrics
+    assert as_dict.intervals[KP] == {"patch_corr": (0.88, 0.92)} and as_dict.stderr[KP] == {}
 
 
 def test_non_pair_runs_are_skipped_with_a_reason(tmp_path, caplog):
@@ -162,34 +205,10 @@ def test_render_accepts_paths_like_the_run_command_does(two_pairs):
 def test_all_columns_lists_every_metric(two_pairs, capsys):
     assert _cli(str(two_pairs), "--columns", "all", "--format", "csv") == 0
     header = next(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert "entropy_neurons/entropy_gap_explained" in header and len(header) == 3 + 6 + 5 + 8 + 15 + 11
-
-
-def _run(metrics):
-    from postmech_eval.suite.runs import PairRun
-
-    return PairRun(key=PairKey("b", "p"), metrics=metrics, sources=[], model_args={})
-
-
-def test_findings_all_reproduce_on_paper_like_numbers():
-    verdicts = {r.finding.key: r.verdict for r in evaluate_findings(_run(sft_metrics()))}
-    assert verdicts == {"knowledge": "reproduced", "truth": "reproduced", "refusal": "reproduced", "confidence": "reproduced"}  # fmt: skip
-
-
-def test_findings_fail_and_na_with_reasons():
-    metrics = sft_metrics()
-    metrics[KP]["patch_corr"] = 0.4
-    metrics[TS]["nif_base_post"] = 0.5  # 0.5 / 0.877 < 0.8: B's direction transfers badly
-    metrics[RT] = {k: math.nan for k in metrics[RT]}
-    metrics[EN]["entropy_gap_explained"] = -0.6
-    res = {r.finding.key: r for r in evaluate_findings(_run(metrics))}
-    assert res["knowledge"].verdict == "not reproduced" and "patch_corr=0.4" in res["knowledge"].note
-    assert res["truth"].verdict == "not reproduced" and "nif_base_post / nif_post_post" in res["truth"].note
-    assert res["refusal"].verdict == "n/a" and "transfer_forward" in res["refusal"].note
-    assert res["confidence"].verdict == "not reproduced"
-    metrics[TS]["nif_post_post"] = 0.0
-    truth = evaluate_findings(_run(metrics))[1]
-    assert truth.verdict == "n/a" and "non-positive" in truth.note
+    assert "entropy_neurons/entropy_gap_explained" in header
+    assert "entropy_neurons/entropy_gap_explained lo" in header
+    assert not any("_ci_lo" in h or "_ci_hi" in h or "_stderr" in h for h in header)
+    assert len(header) == 3 + 3 * sum(len(v) for v in sft_metrics().values())
 
 
 def test_findings_view_states_each_rule(two_pairs, capsys):
@@ -197,8 +216,9 @@ def test_findings_view_states_each_rule(two_pairs, capsys):
     out = capsys.readouterr().out
     for finding in FINDINGS:
         assert finding.rule in out
-    assert "patch_corr >= 0.8" in out and "transfer_forward < transfer_backward" in out
-    assert "n/a (missing: transfer_forward, transfer_backward)" in out
+    assert "patch_corr >= 0.8" in out and "transfer_gap >= 0.2" in out
+    assert "patch_corr = 0.93 [0.91, 0.95]" in out  # the numbers, with their intervals
+    assert "undefined: transfer_gap has no value" in out and "n/a" not in out
 
 
 def _png(path: Path) -> Path:

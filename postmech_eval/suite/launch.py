@@ -168,7 +168,7 @@ def run_suite(run: SuiteRun) -> int:
             seconds[task] = float(done["seconds"])
         if task not in parsed.metrics and task not in failed:
             failed[task] = "no metrics in the results file"
-    per_task = {t: parsed.metrics.get(t, {}) for t in run.tasks}
+    per_task = summary.task_estimates(parsed, run.tasks)
     if run.table:
         title = f"postmech suite: {run.base} -> {run.post}  ({wall:.0f} s wall)"
         print("\n" + summary.render(title, per_task, seconds, failed))

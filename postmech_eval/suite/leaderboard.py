@@ -1,7 +1,9 @@
 """``postmech-eval leaderboard``: pairs side by side, from lm-eval results JSON.
 
 One row per (base, post) pair, one column per perspective's headline metric, each
-column naming its unit. Rows are labelled from the pairs registry when the run's
+column naming its unit and each number its 95% interval; then the B, P and Δ (P − B) view
+of the quantities measured on both models, and the findings' verdicts. CSV keeps the
+numbers machine-readable: value, lo and hi in columns of their own. Rows are labelled from the pairs registry when the run's
 ``base=``/``post=`` match an entry. Bad files are skipped with a warning naming them
 (see :mod:`postmech_eval.suite.runs`), so one corrupted run never hides the others.
 
@@ -21,30 +23,47 @@ from typing import Literal
 
 from tabulate import tabulate
 
-from postmech_eval.suite.findings import FINDINGS
+from postmech_eval.suite.findings import FINDINGS, VERDICTS_LEGEND
 from postmech_eval.suite.registry import Registry, default_registry_path, load_registry
 from postmech_eval.suite.runs import LoadedRuns, PairRun, load_runs
 from postmech_eval.suite.tables import (  # noqa: F401  (re-exported: the leaderboard's public names)
     HEADLINE,
+    LEGEND,
     MISSING,
+    PAIRED,
     Column,
     all_columns,
+    delta,
     findings_summary,
     findings_table,
     label_runs,
     metrics_table,
+    paired_table,
+    scaled,
 )
 
 logger = logging.getLogger("postmech_eval.suite.leaderboard")
 
 Format = Literal["md", "html", "latex", "csv"]
 FORMATS: tuple[str, ...] = ("md", "html", "latex", "csv")
-VIEWS: tuple[str, ...] = ("metrics", "findings", "both")
+VIEWS: tuple[str, ...] = ("metrics", "paired", "findings", "both")
+#: suffixes of a CSV column's interval bounds ("<label> lo", "<label> hi")
+CSV_BOUNDS = (" lo", " hi")
+PAIRED_CSV = ("B", "B lo", "B hi", "P", "P lo", "P hi", "Delta")
 
 
 _CELL_FIXES = {
     "md": (("|", "\\|"),),  # a bare pipe would split a markdown cell
-    "latex": (("→", "->"), ("—", "--")),  # glyphs pdflatex does not know by default
+    # glyphs pdflatex does not know by default (tabulate's latex escapes $ and \\ itself)
+    "latex": (
+        ("→", "->"),
+        ("—", "--"),
+        ("|ΔH|", "|dH|"),
+        ("±", "+/-"),
+        ("Δ", "Delta"),
+        ("−", "-"),
+        ("×", "x"),
+    ),
 }
 
 
@@ -59,47 +78,75 @@ def _cells(header: list[str], rows: list[list[str]], fmt: str) -> tuple[list[str
     return [fix(h) for h in header], [[fix(c) for c in row] for row in rows]
 
 
+def _bounds(est, unit) -> list[str]:
+    """CSV cells value, lo, hi (empty where there is no number / no interval)."""
+    if est is None or not est.defined:
+        return ["", "", ""]
+    lo, hi = (scaled(b, unit) for b in est.bounds) if est.has_interval else (None, None)
+    return ["" if v is None else repr(v) for v in (scaled(est.value, unit), lo, hi)]
+
+
+def _csv(runs: Sequence[PairRun], columns: Sequence[Column], view: str) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if view == "findings":
+        header, rows = findings_table(runs)
+        writer.writerow(header)
+        writer.writerows(rows)
+    elif view == "paired":
+        writer.writerow(["Pair", "Base (B)", "Post (P)", "Metric", "task", *PAIRED_CSV])
+        for r in runs:
+            for row in PAIRED:
+                if row.task not in r.metrics:
+                    continue
+                b, p = r.estimate(row.task, row.base), r.estimate(row.task, row.post)
+                number = delta(b, p, row.unit)[1]
+                cells = [*_bounds(b, row.unit), *_bounds(p, row.unit), "" if number is None else repr(number)]
+                writer.writerow([r.label, r.key.base, r.key.post, row.label, row.task, *cells])
+    else:
+        labels = [name for c in columns for name in (c.label, *(c.label + s for s in CSV_BOUNDS))]
+        writer.writerow(["Pair", "Base (B)", "Post (P)", *labels])
+        for r in runs:
+            cells = [cell for c in columns for cell in _bounds(r.estimate(c.task, c.metric), c.unit)]
+            writer.writerow([r.label, r.key.base, r.key.post, *cells])
+    return buf.getvalue()
+
+
 def render_text(runs: Sequence[PairRun], columns: Sequence[Column], fmt: Format, view: str = "both") -> str:
-    """Render md, latex or csv. csv holds one table (metrics, or findings if asked)."""
+    """Render md, latex or csv. csv holds one table (metrics, paired or findings)."""
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        if view == "findings":
-            header, rows = findings_table(runs)
-            writer.writerow(header)
-            writer.writerows(rows)
-        else:
-            writer.writerow(["Pair", "Base (B)", "Post (P)", *(c.label for c in columns)])
-            for r in runs:
-                vals = [c.scaled(r.value(c.task, c.metric)) for c in columns]
-                writer.writerow(
-                    [r.label, r.key.base, r.key.post, *("" if v is None else repr(v) for v in vals)]
-                )
-        return buf.getvalue()
+        return _csv(runs, columns, view)
     tablefmt = "github" if fmt == "md" else "latex"
     parts = []
+
+    def table(header: list[str], rows: list[list[str]]) -> None:
+        header, rows = _cells(header, rows, fmt)
+        parts.append(tabulate(rows, headers=header, tablefmt=tablefmt, disable_numparse=True))
+
     if view in ("metrics", "both"):
-        header, rows = _cells(*metrics_table(runs, columns), fmt)
         if fmt == "md":
             parts.append("## Pairs side by side\n")
-            parts.append(f"B = base model, P = post-trained model; {MISSING} = not measured.\n")
-        parts.append(tabulate(rows, headers=header, tablefmt=tablefmt, disable_numparse=True))
+            parts.append(LEGEND + "\n")
+        table(*metrics_table(runs, columns))
+    if view in ("paired", "both"):
+        if fmt == "md":
+            parts.append("\n## Base and post-trained model: B, P and Δ (P − B)\n")
+            parts.append("Δ has no interval: B and P are measured on the same items.\n")
+        table(*paired_table(runs))
     if view in ("findings", "both"):
         if fmt == "md":
             parts.append("\n## Findings of the paper: do they reproduce?\n")
             parts.append(_rules_legend())
-        header, rows = _cells(*findings_summary(runs), fmt)
-        parts.append(tabulate(rows, headers=header, tablefmt=tablefmt, disable_numparse=True))
+        table(*findings_summary(runs))
         if fmt == "md":
             parts.append("\nPer finding: the rule, the numbers it used, and why a verdict is not a pass.\n")
-        header, rows = _cells(*findings_table(runs), fmt)
-        parts.append(tabulate(rows, headers=header, tablefmt=tablefmt, disable_numparse=True))
+        table(*findings_table(runs))
     return "\n".join(parts) + "\n"
 
 
 def _rules_legend() -> str:
     lines = [f"- **{f.title}**: `{f.rule}`" for f in FINDINGS]
-    return "\n".join(lines) + "\n\nA finding is n/a when a metric it needs was not measured.\n"
+    return "\n".join(lines) + "\n\n" + VERDICTS_LEGEND + "\n"
 
 
 def render(
@@ -141,7 +188,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--view",
         choices=VIEWS,
         default=None,
-        help="metrics table, findings verdicts, or both (default: both; csv: metrics)",
+        help="metrics table, B/P/delta view, findings verdicts, or all of them (default: both; csv: metrics)",
     )
     parser.add_argument("--findings", action="store_true", help="shorthand for --view findings")
     parser.add_argument(

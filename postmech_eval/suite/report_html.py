@@ -14,9 +14,17 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from postmech_eval.suite.findings import FINDINGS
+from postmech_eval.suite.estimates import NOT_MEASURED, UNDEFINED
+from postmech_eval.suite.findings import FINDINGS, VERDICTS_LEGEND
 from postmech_eval.suite.runs import LoadedRuns, PairRun
-from postmech_eval.suite.tables import Column, findings_summary, findings_table, metrics_table
+from postmech_eval.suite.tables import (
+    LEGEND,
+    Column,
+    findings_summary,
+    findings_table,
+    metrics_table,
+    paired_table,
+)
 
 RT = "postmech_refusal_transfer"
 _CSS = """
@@ -26,9 +34,12 @@ th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:t
 th{background:#f3f3f3}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.missing{color:#999;text-align:center}
+td.undefined{color:#8a5a00;text-align:center;font-style:italic}
 td.v-reproduced{background:#e6f4ea}
 td.v-not-reproduced{background:#fce8e6}
-td.v-n-a{color:#777}
+td.v-inconclusive{background:#fff4e5}
+td.v-undefined{background:#f3e8fd}
+td.v-not-measured{color:#777}
 .warn{background:#fff4e5;border:1px solid #f0c36d;padding:.5rem 1rem}
 figure{display:inline-block;margin:.5rem;vertical-align:top}
 figure img{max-width:480px;border:1px solid #ddd}
@@ -48,8 +59,10 @@ def _table(table_id: str, header: Sequence[str], rows: Sequence[Sequence[str]], 
         out.append("<tr>")
         for cell, kind in zip(row, kinds, strict=True):
             cls = kind
-            if kind == "num" and cell == "—":
+            if kind == "num" and cell == NOT_MEASURED:
                 cls = "missing"
+            elif kind == "num" and cell == UNDEFINED:
+                cls = "undefined"
             elif kind == "verdict":
                 cls = "v-" + cell.split(" (")[0].replace("/", "-").replace(" ", "-")
             out.append(f'<td class="{cls}">{_esc(cell)}</td>')
@@ -65,7 +78,7 @@ def _data_uri(png: bytes) -> str:
 def refusal_bars_png(run: PairRun) -> bytes | None:
     """Bar chart of refusal rates per condition, one panel per target model; None if unmeasured."""
     names = {"base": "B", "post": "P"}
-    panels = []
+    panels: list[tuple[str, list[tuple[str, float | None, tuple[float, float] | None, str]]]] = []
     for target in ("base", "post"):
         other = "post" if target == "base" else "base"
         conds = [
@@ -76,8 +89,9 @@ def refusal_bars_png(run: PairRun) -> bytes | None:
             (f"harmless +{names[target]} dir", f"refusal_{target}_harmless_add_{target}"),
             (f"harmless +{names[other]} dir", f"refusal_{target}_harmless_add_{other}"),
         ]
-        panels.append((target, [(label, run.value(RT, m)) for label, m in conds]))
-    if all(v is None for _, conds in panels for _, v in conds):
+        bars = [(label, run.value(RT, m), run.interval(RT, m), run.status(RT, m)) for label, m in conds]
+        panels.append((target, bars))
+    if all(v is None for _, conds in panels for _, v, _, _ in conds):
         return None
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -88,10 +102,22 @@ def refusal_bars_png(run: PairRun) -> bytes | None:
     for i, (target, conds) in enumerate(panels):
         ax = fig.add_subplot(1, 2, i + 1)
         xs = range(len(conds))
-        heights = [0.0 if v is None else 100 * v for _, v in conds]
-        ax.bar(xs, heights, color=colors)
-        for x, (_, v) in zip(xs, conds, strict=True):
-            ax.text(x, 2, "n/a" if v is None else f"{100 * v:.0f}", ha="center", fontsize=7)
+        heights = [0.0 if v is None else 100 * v for _, v, _, _ in conds]
+        # 95% error bars (± 1.96·stderr of each rate); a bar without an interval gets none
+        err = [
+            [
+                0.0 if ci is None else max(0.0, h - 100 * ci[0])
+                for h, (_, _, ci, _) in zip(heights, conds, strict=True)
+            ],
+            [
+                0.0 if ci is None else max(0.0, 100 * ci[1] - h)
+                for h, (_, _, ci, _) in zip(heights, conds, strict=True)
+            ],
+        ]
+        ax.bar(xs, heights, color=colors, yerr=err, capsize=2, ecolor="#444")
+        for x, (_, v, _, status) in zip(xs, conds, strict=True):
+            text = f"{100 * v:.0f}" if v is not None else ("undef." if status == "undefined" else "—")
+            ax.text(x, 2, text, ha="center", fontsize=7)
         ax.set_xticks(list(xs), [label for label, _ in conds], rotation=35, ha="right", fontsize=7)
         ax.set_ylim(0, 105)
         ax.set_ylabel("refusal rate (%)")
@@ -118,7 +144,7 @@ def _pair_section(index: int, run: PairRun) -> str:
     out.append("from " + ", ".join(f"<code>{_esc(os.fspath(s))}</code>" for s in run.sources) + "</p>")
     bars = refusal_bars_png(run)
     if bars is None:
-        out.append("<p>Refusal: not measured for this pair (n/a).</p>")
+        out.append("<p>Refusal: not measured for this pair.</p>")
     else:
         out.append(
             '<figure><img class="refusal-bars" alt="refusal rates per condition" '
@@ -145,7 +171,7 @@ def render_html(loaded: LoadedRuns, columns: Sequence[Column], view: str = "both
     body = ["<h1>postmech-eval leaderboard</h1>"]
     body.append(
         "<p>How post-training reshapes a model: one row per (base B, post-trained P) pair. "
-        "— = not measured.</p>"
+        f"{_esc(LEGEND)}</p>"
     )
     if loaded.skipped:
         items = "".join(f"<li>{_esc(reason)}</li>" for _, reason in loaded.skipped)
@@ -154,11 +180,16 @@ def render_html(loaded: LoadedRuns, columns: Sequence[Column], view: str = "both
         header, rows = metrics_table(runs, columns)
         kinds = ["text", "text", "text", *(["num"] * len(columns))]
         body.append("<h2>Pairs side by side</h2>" + _table("leaderboard", header, rows, kinds))
+    if view in ("paired", "both"):
+        header, rows = paired_table(runs)
+        body.append("<h2>Base and post-trained model: B, P and Δ (P − B)</h2>")
+        body.append("<p>Δ has no interval: B and P are measured on the same items.</p>")
+        body.append(_table("paired", header, rows, ["text", "text", "num", "num", "num"]))
     if view in ("findings", "both"):
         header, rows = findings_table(runs)
         rules = "".join(f"<li><b>{_esc(f.title)}</b>: <code>{_esc(f.rule)}</code></li>" for f in FINDINGS)
         body.append("<h2>Findings of the paper: do they reproduce?</h2>")
-        body.append(f"<ul>{rules}</ul>")
+        body.append(f"<ul>{rules}</ul><p>{_esc(VERDICTS_LEGEND)}</p>")
         s_header, s_rows = findings_summary(runs)
         body.append(_table("findings-summary", s_header, s_rows, ["text", *(["verdict"] * len(FINDINGS))]))
         body.append(_table("findings", header, rows, ["text", "text", "text", "text", "verdict"]))

@@ -1,5 +1,6 @@
-"""One lm-eval results file -> a typed record: the pair it measured, its metrics per task,
-its figures and whether a ``--limit`` cut a task short.
+"""One lm-eval results file -> a typed record: the pair it measured, its metrics per task
+with their standard errors and CIs, how it was run, its figures and whether a ``--limit``
+cut a task short.
 
 Files that cannot be read, or that are not postmech results, raise :class:`ResultsFileError`
 naming the file and the reason (``runs`` merges many files into one record per pair).
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from postmech_eval.analyses.catalogue import CATALOGUE
+from postmech_eval.analyses.metrics import CI_SUFFIXES
 from postmech_eval.config import UserError
 
 logger = logging.getLogger("postmech_eval.suite.runs")  # one logger for reading and merging
@@ -30,6 +32,12 @@ RESULTS_GLOB = "results*.json"
 TASK_METRICS: dict[str, tuple[str, ...]] = {
     task: tuple(m.name for m in metrics) for task, metrics in CATALOGUE.items()
 }
+#: task -> metric -> number (a value or a standard error) / -> (ci_lo, ci_hi)
+TaskTable = dict[str, dict[str, float]]
+TaskCI = dict[str, dict[str, tuple[float, float]]]
+#: where a results file may record the suite's package version (the analysis side's choice)
+VERSION_KEYS = ("postmech_eval_version", "postmech_version")
+SEED_KEYS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)")
 
 
@@ -49,15 +57,38 @@ class PairKey:
         return f"{self.base} vs {self.post}"
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """How a results file was produced, as far as lm-eval recorded it: what ``check`` needs to
+    refuse comparing runs of different suite versions, and what a reader needs to redo one."""
+
+    date: float | None = None
+    lm_eval_version: str | None = None
+    transformers_version: str | None = None
+    git_hash: str | None = None
+    #: postmech_eval.__version__, when the run recorded it (see :data:`VERSION_KEYS`)
+    postmech_version: str | None = None
+    limit: float | None = None
+    seeds: dict[str, Any] = field(default_factory=dict)
+    #: task -> lm-eval's ``versions`` entry (the task YAML's metadata.version), as text
+    task_versions: dict[str, str] = field(default_factory=dict)
+    #: task -> the task's ``metadata`` (analysis settings: bootstrap resamples, seeds, ...)
+    task_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 @dataclass
 class ResultsFile:
-    """One parsed results file. ``metrics[task][metric]`` may hold NaN (not computable)."""
+    """One parsed results file. ``metrics[task][metric]`` may hold NaN (undefined: the task
+    ran, the statistic has no value); ``stderr`` / ``intervals`` hold what the file gives."""
 
     path: Path
     key: PairKey
-    metrics: dict[str, dict[str, float]]
+    metrics: TaskTable
     model_args: dict[str, str]
     timestamp: float
+    stderr: TaskTable = field(default_factory=dict)
+    intervals: TaskCI = field(default_factory=dict)
+    info: RunInfo = field(default_factory=RunInfo)
     model_name_sanitized: str | None = None
     png_refs: list[Path] = field(default_factory=list)
     artifacts_dir: Path | None = None
@@ -71,39 +102,6 @@ class ResultsFile:
         if self.model_name_sanitized and parent.name == self.model_name_sanitized:
             return parent.parent
         return parent
-
-
-@dataclass
-class PairRun:
-    """Everything known about one pair after merging its results files."""
-
-    key: PairKey
-    metrics: dict[str, dict[str, float]]
-    sources: list[Path]
-    model_args: dict[str, str]
-    name: str | None = None
-    images: list[Path] = field(default_factory=list)
-    #: task -> (items evaluated, items the task has) for tasks known only from ``--limit`` runs
-    partial: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return self.name or self.key.label
-
-    def value(self, task: str, metric: str) -> float | None:
-        """The metric as a float, or None when it is absent or NaN (both mean "no number")."""
-        raw = self.metrics.get(task, {}).get(metric)
-        if raw is None or math.isnan(raw):
-            return None
-        return raw
-
-
-@dataclass
-class LoadedRuns:
-    """Result of :func:`load_runs`: the pairs, and every file skipped with its reason."""
-
-    runs: list[PairRun]
-    skipped: list[tuple[Path, str]]
 
 
 def parse_model_args(value: str | Mapping[str, Any] | None) -> dict[str, str]:
@@ -132,27 +130,55 @@ def pair_key(model_args: Mapping[str, str]) -> PairKey:
     return PairKey(model_args.get("base") or DEFAULT_BASE, post)
 
 
-def _task_metrics(path: Path, results: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    metrics: dict[str, dict[str, float]] = {}
+def _number(raw: Any) -> float | None:
+    """A JSON number as float; NaN for lm-eval's "not computable" spellings; None otherwise."""
+    if raw is None or raw == "N/A":
+        return math.nan
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None
+    return float(raw)
+
+
+def _task_metrics(path: Path, results: Mapping[str, Any]) -> tuple[TaskTable, TaskTable, TaskCI]:
+    """Per postmech task: values, standard errors and CIs. ``<m>_stderr`` and
+    ``<m>_ci_lo`` / ``<m>_ci_hi`` belong to metric ``<m>``; they are never metrics themselves."""
+    metrics: TaskTable = {}
+    stderr: TaskTable = {}
+    intervals: TaskCI = {}
     for task, entry in results.items():
         if not str(task).startswith(TASK_PREFIX) or not isinstance(entry, Mapping):
             continue
         values: dict[str, float] = {}
+        errors: dict[str, float] = {}
+        bounds: dict[str, list[float]] = {}
         for raw_key, raw in entry.items():
             name, sep, filt = str(raw_key).partition(",")
-            if not sep or "_stderr" in name:
+            if not sep:
                 continue
-            if filt != "none":
-                name = f"{name},{filt}"
-            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                if raw is None or raw == "N/A":
-                    values[name] = math.nan
-                    continue
-                logger.warning("%s: %s/%s is not a number (%r); ignored", path, task, name, raw)
+            suffix = "" if filt == "none" else f",{filt}"
+            number = _number(raw)
+            if number is None:
+                logger.warning("%s: %s/%s is not a number (%r); ignored", path, task, name + suffix, raw)
                 continue
-            values[name] = float(raw)
+            if name.endswith("_stderr"):
+                stem = name.removesuffix("_stderr")
+                if not stem.endswith(CI_SUFFIXES) and math.isfinite(number):
+                    errors[stem + suffix] = number
+                continue
+            bound = next((i for i, s in enumerate(CI_SUFFIXES) if name.endswith(s)), None)
+            if bound is not None:
+                stem = name.removesuffix(CI_SUFFIXES[bound]) + suffix
+                bounds.setdefault(stem, [math.nan, math.nan])[bound] = number
+                continue
+            values[name + suffix] = number
         metrics[str(task)] = values
-    return metrics
+        stderr[str(task)] = {k: v for k, v in errors.items() if k in values}
+        intervals[str(task)] = {
+            k: (lo, hi)
+            for k, (lo, hi) in bounds.items()
+            if k in values and math.isfinite(lo) and math.isfinite(hi)
+        }
+    return metrics, stderr, intervals
 
 
 def _png_refs(obj: Any, base_dirs: Sequence[Path], depth: int = 0) -> Iterable[Path]:
@@ -202,7 +228,7 @@ def read_results_file(path: str | Path) -> ResultsFile:
         raise ResultsFileError(f"{path}: invalid JSON ({err.msg} at line {err.lineno})") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
         raise ResultsFileError(f"{path}: not an lm-eval results file (no 'results' object)")
-    metrics = _task_metrics(path, data["results"])
+    metrics, stderr, intervals = _task_metrics(path, data["results"])
     if not metrics:
         raise ResultsFileError(f"{path}: foreign results file (no {TASK_PREFIX}* task in 'results')")
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
@@ -229,12 +255,46 @@ def read_results_file(path: str | Path) -> ResultsFile:
         metrics=metrics,
         model_args=model_args,
         timestamp=_timestamp(path, data),
+        stderr=stderr,
+        intervals=intervals,
+        info=run_info(data, metrics),
         model_name_sanitized=sanitized if isinstance(sanitized, str) else None,
         partial=partial,
     )
     refs = [*_png_refs(data, [path.parent, result.run_root]), *_artifact_pngs(result)]
     result.png_refs = list(dict.fromkeys(refs))
     return result
+
+
+def _text(raw: Any) -> str | None:
+    return None if raw is None or isinstance(raw, (dict, list)) else str(raw)
+
+
+def run_info(data: Mapping[str, Any], tasks: Iterable[str]) -> RunInfo:
+    """The run metadata of one results file (each piece only where lm-eval wrote it)."""
+    config = data.get("config") if isinstance(data.get("config"), Mapping) else {}
+    versions = data.get("versions") if isinstance(data.get("versions"), Mapping) else {}
+    configs = data.get("configs") if isinstance(data.get("configs"), Mapping) else {}
+    task_metadata: dict[str, dict[str, Any]] = {}
+    for task in tasks:
+        meta = configs.get(task, {}).get("metadata") if isinstance(configs.get(task), Mapping) else None
+        if isinstance(meta, Mapping):
+            task_metadata[task] = {str(k): v for k, v in meta.items()}
+    found = [data.get(k) for k in VERSION_KEYS]
+    found += [meta.get(k) for meta in task_metadata.values() for k in VERSION_KEYS]
+    date = data.get("date")
+    limit = config.get("limit")
+    return RunInfo(
+        date=float(date) if isinstance(date, (int, float)) and not isinstance(date, bool) else None,
+        lm_eval_version=_text(data.get("lm_eval_version")),
+        transformers_version=_text(data.get("transformers_version")),
+        git_hash=_text(data.get("git_hash")),
+        postmech_version=next((str(v) for v in found if v not in (None, "")), None),
+        limit=float(limit) if isinstance(limit, (int, float)) and not isinstance(limit, bool) else None,
+        seeds={k: config[k] for k in SEED_KEYS if k in config},
+        task_versions={t: str(versions[t]) for t in tasks if versions.get(t) is not None},
+        task_metadata=task_metadata,
+    )
 
 
 def _slug(text: str) -> str:

@@ -10,27 +10,112 @@ results, are reported with their path and reason instead of vanishing silently.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from postmech_eval.config import MissingFileError
+from postmech_eval.suite.estimates import Estimate, catalogue_metric
 from postmech_eval.suite.results import (  # noqa: F401  (the suite's reading API, re-exported)
     DEFAULT_BASE,
     DEFAULT_POST,
     RESULTS_GLOB,
     TASK_METRICS,
     TASK_PREFIX,
-    LoadedRuns,
     PairKey,
-    PairRun,
     ResultsFile,
     ResultsFileError,
+    RunInfo,
+    TaskCI,
+    TaskTable,
     pair_key,
     parse_model_args,
     read_results_file,
 )
 
 logger = logging.getLogger("postmech_eval.suite.runs")
+Status = Literal["measured", "undefined", "not measured"]
+
+
+@dataclass
+class PairRun:
+    """Everything known about one pair after merging its results files.
+
+    Per task, the metrics, standard errors, CIs and run info all come from the one file
+    chosen for that task, so a value is never shown with another run's interval.
+    """
+
+    key: PairKey
+    metrics: TaskTable
+    sources: list[Path]
+    model_args: dict[str, str]
+    name: str | None = None
+    images: list[Path] = field(default_factory=list)
+    #: task -> (items evaluated, items the task has) for tasks known only from ``--limit`` runs
+    partial: dict[str, tuple[int, int]] = field(default_factory=dict)
+    stderr: TaskTable = field(default_factory=dict)
+    intervals: TaskCI = field(default_factory=dict)
+    #: task -> how the file its numbers come from was run
+    info: dict[str, RunInfo] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.key.label
+
+    def value(self, task: str, metric: str) -> float | None:
+        """The metric as a float, or None when it is absent or NaN (both mean "no number")."""
+        raw = self.metrics.get(task, {}).get(metric)
+        if raw is None or math.isnan(raw):
+            return None
+        return raw
+
+    def estimate(self, task: str, metric: str) -> Estimate | None:
+        """Value and 95% interval (see :class:`Estimate`); None when not measured. A NaN
+        value (undefined) is an Estimate whose ``defined`` is False."""
+        raw = self.metrics.get(task, {}).get(metric)
+        if raw is None:
+            return None
+        known = catalogue_metric(task, metric)
+        return Estimate.build(
+            raw,
+            self.stderr.get(task, {}).get(metric),
+            self.intervals.get(task, {}).get(metric),
+            known.uncertainty if known is not None else None,
+        )
+
+    def interval(self, task: str, metric: str) -> tuple[float, float] | None:
+        """The 95% interval: value ± Z95·stderr for item metrics, (ci_lo, ci_hi) for pair
+        statistics, (v, v) for exact ones; None without a number or an interval."""
+        est = self.estimate(task, metric)
+        if est is None or not est.defined or not est.has_interval:
+            return None
+        return est.bounds
+
+    def status(self, task: str, metric: str) -> Status:
+        """ "not measured" (task or metric absent), "undefined" (NaN in a run of the task)."""
+        raw = self.metrics.get(task, {}).get(metric)
+        if raw is None:
+            return "not measured"
+        return "undefined" if math.isnan(raw) else "measured"
+
+    @property
+    def task_versions(self) -> dict[str, str]:
+        """task -> the version lm-eval recorded for it (from the file that task came from)."""
+        return {t: i.task_versions[t] for t, i in self.info.items() if t in i.task_versions}
+
+    @property
+    def postmech_versions(self) -> set[str]:
+        return {i.postmech_version for i in self.info.values() if i.postmech_version}
+
+
+@dataclass
+class LoadedRuns:
+    """Result of :func:`load_runs`: the pairs, and every file skipped with its reason."""
+
+    runs: list[PairRun]
+    skipped: list[tuple[Path, str]]
 
 
 def find_results_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -63,7 +148,7 @@ def merge(files: Sequence[ResultsFile]) -> list[PairRun]:
     warned: set[Path] = set()
     for key, group in by_key.items():
         group = sorted(group, key=lambda f: (f.timestamp, str(f.path)))
-        metrics, partial = _choose_per_task(key, group)
+        chosen = _choose_per_task(key, group)
         images: list[Path] = []
         for item in group:
             images.extend(item.png_refs)
@@ -84,32 +169,30 @@ def merge(files: Sequence[ResultsFile]) -> list[PairRun]:
         runs.append(
             PairRun(
                 key=key,
-                metrics=metrics,
+                metrics={t: dict(f.metrics[t]) for t, f in chosen.items()},
                 sources=[f.path for f in group],
                 model_args=group[-1].model_args,
                 images=list(dict.fromkeys(images)),
-                partial=partial,
+                partial={t: f.partial[t] for t, f in chosen.items() if t in f.partial},
+                stderr={t: dict(f.stderr.get(t, {})) for t, f in chosen.items()},
+                intervals={t: dict(f.intervals.get(t, {})) for t, f in chosen.items()},
+                info={t: f.info for t, f in chosen.items()},
             )
         )
     return sorted(runs, key=lambda r: (r.key.base, r.key.post))
 
 
-def _choose_per_task(
-    key: PairKey, group: Sequence[ResultsFile]
-) -> tuple[dict[str, dict[str, float]], dict[str, tuple[int, int]]]:
-    """Per task, the newest FULL run's metrics; a ``--limit`` run only where no full run of
-    that task exists (and then it is marked partial). More than one file for a task is
+def _choose_per_task(key: PairKey, group: Sequence[ResultsFile]) -> dict[str, ResultsFile]:
+    """Per task, the file to use: the newest FULL run; a ``--limit`` run only where no full
+    run of that task exists (the task is then partial). More than one file for a task is
     reported with the one used, never merged silently."""
-    metrics: dict[str, dict[str, float]] = {}
-    partial: dict[str, tuple[int, int]] = {}
+    out: dict[str, ResultsFile] = {}
     tasks = sorted({t for f in group for t in f.metrics})
     for task in tasks:
         having = [f for f in group if task in f.metrics]  # oldest first
         full = [f for f in having if task not in f.partial]
         chosen = (full or having)[-1]
-        metrics[task] = dict(chosen.metrics[task])
-        if task in chosen.partial:
-            partial[task] = chosen.partial[task]
+        out[task] = chosen
         if len(having) > 1:
             why = "newest full run" if full else "newest run; every run of it used --limit"
             if full and len(full) < len(having):
@@ -123,7 +206,7 @@ def _choose_per_task(
                 chosen.path,
                 why,
             )
-    return metrics, partial
+    return out
 
 
 def load_runs(paths: Sequence[str | Path], strict: bool = False) -> LoadedRuns:

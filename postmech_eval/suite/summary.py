@@ -4,19 +4,27 @@ Why this shape: lm-eval's own table puts every metric of every task in one very 
 a reader of one pair wants to see B beside P. A metric whose name holds ``base`` or ``post``
 as its last model token (``probe_acc_base`` / ``probe_acc_post``, ``nif_base_base`` /
 ``nif_base_post``) is shown as one row ``probe_acc_(B|P)`` with both values and their
-difference; a pair-level metric has its one value in the "pair" column. The ``_loose`` twins
-(the second refusal judge) stay in the results file.
+difference; a pair-level metric has its one value in the "pair" column. Each value carries
+its 95% interval (``0.825 ± 0.083`` = ± 1.96·stderr for means over items, ``0.55 [0.41, 0.68]``
+for bootstrap CIs), with fewer digits where a column is narrow; an undefined statistic
+(NaN while the task ran) reads "undefined". The ``_loose`` twins (the second refusal judge)
+stay in the results file.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from postmech_eval.analyses.catalogue import CATALOGUE
+from postmech_eval.suite.estimates import UNDEFINED, Estimate, catalogue_metric
+from postmech_eval.suite.results import ResultsFile
 
 WIDTH = 100
+#: widths of the B, P, P − B and pair columns; the metric name gets the rest
+CELLS = (17, 17, 9, 18)
+Cell = float | Estimate
 _TOKEN = re.compile(r"(?<![a-z])(base|post)(?![a-z])")
 
 
@@ -29,22 +37,47 @@ def _row_key(name: str) -> tuple[str, str] | None:
     return name[: last.start()] + "(B|P)" + name[last.end() :], last.group(1)
 
 
-def _fmt(value: float | None) -> str:
+def task_estimates(parsed: ResultsFile, tasks: Iterable[str]) -> dict[str, dict[str, Estimate]]:
+    """Every metric of ``tasks`` in one results file as an :class:`Estimate` (value + CI)."""
+    out: dict[str, dict[str, Estimate]] = {}
+    for task in tasks:
+        values = parsed.metrics.get(task, {})
+        out[task] = {}
+        for name, value in values.items():
+            known = catalogue_metric(task, name)
+            out[task][name] = Estimate.build(
+                value,
+                parsed.stderr.get(task, {}).get(name),
+                parsed.intervals.get(task, {}).get(name),
+                known.uncertainty if known is not None else None,
+            )
+    return out
+
+
+def _estimate(value: Cell) -> Estimate:
+    return value if isinstance(value, Estimate) else Estimate(float(value))
+
+
+def _fmt(value: Cell | None, width: int = 9) -> str:
+    """The cell text, with as many digits (3, 2, 1) as fit in ``width``."""
     if value is None:
         return "—"
-    if math.isnan(value):
-        return "nan"
-    if float(value).is_integer() and abs(value) < 1e8:
-        return str(int(value))  # layers and counts
-    return f"{value:.3f}" if abs(value) < 1000 else f"{value:.3g}"
+    est = _estimate(value)
+    text = est.text(3)
+    for digits in (2, 1):
+        if len(text) <= width:
+            break
+        text = est.text(digits)
+    return text
 
 
-def rows(task: str, metrics: Mapping[str, float]) -> list[list[str]]:
+def rows(task: str, metrics: Mapping[str, Cell]) -> list[list[str]]:
     """[metric, B, P, P − B, pair] rows of one task, in catalogue order."""
     names = [m.name for m in CATALOGUE.get(task, ()) if not m.name.endswith("_loose")]
     names += sorted(n for n in metrics if n not in names and not n.endswith("_loose"))
     out: list[list[str]] = []
     done: set[str] = set()
+    b_w, p_w, _, pair_w = CELLS
     for name in names:
         if name in done or name not in metrics:
             continue
@@ -54,39 +87,45 @@ def rows(task: str, metrics: Mapping[str, float]) -> list[list[str]]:
             other = stem.replace("(B|P)", "post" if which == "base" else "base")
             if other in metrics and other not in done:
                 b_name, p_name = (name, other) if which == "base" else (other, name)
-                b, p = metrics[b_name], metrics[p_name]
+                b, p = _estimate(metrics[b_name]).value, _estimate(metrics[p_name]).value
                 delta = p - b if math.isfinite(b) and math.isfinite(p) else math.nan
-                out.append([stem, _fmt(b), _fmt(p), f"{delta:+.3f}" if math.isfinite(delta) else "nan", ""])
+                shown = f"{delta:+.3f}" if math.isfinite(delta) else UNDEFINED
+                out.append([stem, _fmt(metrics[b_name], b_w), _fmt(metrics[p_name], p_w), shown, ""])
                 done.update((b_name, p_name))
                 continue
-        out.append([name, "", "", "", _fmt(metrics[name])])
+        out.append([name, "", "", "", _fmt(metrics[name], pair_w)])
         done.add(name)
     return out
 
 
+def _row(label: str, cells: Sequence[str]) -> str:
+    """One line: the cells right-aligned, the label cut (…) to what is left of WIDTH."""
+    tail = " ".join(f"{c:>{w}}" for c, w in zip(cells, CELLS, strict=True))
+    room = WIDTH - 2 - 1 - len(tail)
+    label = label if len(label) <= room else label[: room - 1] + "…"
+    return f"  {label:<{room}} {tail}"
+
+
 def render(
     title: str,
-    per_task: Mapping[str, Mapping[str, float]],
+    per_task: Mapping[str, Mapping[str, Cell]],
     seconds: Mapping[str, float] | None = None,
     failed: Mapping[str, str] | None = None,
 ) -> str:
-    """The whole summary as text no wider than :data:`WIDTH`."""
+    """The whole summary as text no wider than :data:`WIDTH` (values: floats or Estimates)."""
     seconds, failed = dict(seconds or {}), dict(failed or {})
-    name_w = 44
-    lines = [title[:WIDTH], ""]
-    head = f"{'metric':<{name_w}} {'B':>9} {'P':>9} {'P − B':>9} {'pair':>9}"
+    lines = [title[:WIDTH], "  ± = 1.96 × stderr; [lo, hi] = bootstrap 95% CI; Δ = P − B", ""]
     for task in per_task:
         took = f" ({seconds[task]:.0f} s)" if task in seconds else ""
         lines.append(f"{task}{took}"[:WIDTH])
         if task in failed:
             lines.append(f"  FAILED: {failed[task]}"[:WIDTH])
             continue
-        lines.append("  " + head)
+        lines.append(_row("metric", ["B", "P", "P − B", "pair"]))
         for metric, b, p, d, pair in rows(task, per_task[task]):
-            label = metric if len(metric) <= name_w else metric[: name_w - 1] + "…"
-            lines.append(f"  {label:<{name_w}} {b:>9} {p:>9} {d:>9} {pair:>9}")
+            lines.append(_row(metric, [b, p, d, pair]))
         lines.append("")
-    return "\n".join(line.rstrip() for line in lines)
+    return "\n".join(line.rstrip()[:WIDTH] for line in lines)
 
 
 def timing_table(seconds: Mapping[str, float], order: Sequence[str]) -> str:

@@ -1,21 +1,59 @@
-"""The leaderboard's tables as data: columns, metric rows, findings rows.
+"""The leaderboard's tables as data: columns, metric rows, the B / P / Δ view, findings rows.
 
 Kept apart from rendering so the text formats (``leaderboard``) and the HTML report
-(``report_html``) share one source without importing each other.
+(``report_html``) share one source without importing each other. Every number is shown
+with its 95% interval (± 1.96·stderr for means over items, [lo, hi] for bootstrap CIs),
+and a statistic that is undefined in a run is shown as "undefined", never as the
+"not measured" dash.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from postmech_eval.suite.estimates import NOT_MEASURED, UNDEFINED, Estimate
 from postmech_eval.suite.findings import FINDINGS, evaluate_findings
 from postmech_eval.suite.registry import Registry
 from postmech_eval.suite.runs import PairRun
 
-Unit = Literal["r", "%", "ratio", "cos", "iou", "raw"]
-MISSING = "—"
+Unit = Literal["r", "%", "ratio", "cos", "iou", "nats", "raw"]
+MISSING = NOT_MEASURED
+LEGEND = (
+    f"B = base model, P = post-trained model; ± = 1.96 × stderr (95%), [lo, hi] = bootstrap 95% CI; "
+    f"{MISSING} = not measured; {UNDEFINED} = the task ran but the statistic has no value "
+    "(e.g. a ratio over a ~0 change)."
+)
+
+KP = "postmech_knowledge_patching"
+TP = "postmech_truth_probe"
+TS = "postmech_truth_steering"
+RT = "postmech_refusal_transfer"
+EN = "postmech_entropy_neurons"
+
+
+def _scale(unit: Unit) -> float:
+    return 100.0 if unit == "%" else 1.0
+
+
+def _digits(unit: Unit) -> int:
+    return 1 if unit == "%" else 3 if unit in ("raw", "nats") else 2
+
+
+def show(est: Estimate | None, unit: Unit, missing: str = MISSING) -> str:
+    """One cell: the value in the unit with its interval, "undefined", or ``missing``."""
+    if est is None:
+        return missing
+    return est.text(_digits(unit), _scale(unit))
+
+
+def scaled(value: float | None, unit: Unit) -> float | None:
+    """A number in the unit (percent x100), unrounded; None for no number (or NaN)."""
+    if value is None or math.isnan(value):
+        return None
+    return round(100 * value, 10) if unit == "%" else value
 
 
 @dataclass(frozen=True)
@@ -27,34 +65,84 @@ class Column:
     metric: str
     unit: Unit
 
-    def display(self, value: float | None, missing: str = MISSING) -> str:
-        if value is None:
-            return missing
-        if self.unit == "%":
-            return f"{100 * value:.1f}"
-        if self.unit == "raw":
-            return f"{value:.4g}"
-        return f"{value:.2f}"
+    def display(self, est: Estimate | None, missing: str = MISSING) -> str:
+        return show(est, self.unit, missing)
 
     def scaled(self, value: float | None) -> float | None:
         """The value in the column's unit (percent columns x100), unrounded."""
-        if value is None:
-            return None
-        return round(100 * value, 10) if self.unit == "%" else value
+        return scaled(value, self.unit)
 
 
 HEADLINE: tuple[Column, ...] = (
-    Column("Knowledge: patch corr (r)", "postmech_knowledge_patching", "patch_corr", "r"),
-    Column("Truth: probe acc P (%)", "postmech_truth_probe", "probe_acc_post", "%"),
-    Column("Truth: B probe on P acc (%)", "postmech_truth_probe", "probe_acc_base_on_post", "%"),
-    Column("Truth: direction cosine", "postmech_truth_probe", "truth_dir_cosine", "cos"),
-    Column("Truth: steering NIF (B dir on P)", "postmech_truth_steering", "nif_base_post", "ratio"),
-    Column("Refusal: P harmful refusal (%)", "postmech_refusal_transfer", "refusal_post_harmful", "%"),
-    Column("Refusal: forward transfer (ratio)", "postmech_refusal_transfer", "transfer_forward", "ratio"),
-    Column("Refusal: backward transfer (ratio)", "postmech_refusal_transfer", "transfer_backward", "ratio"),
-    Column("Confidence: entropy-neuron IoU", "postmech_entropy_neurons", "entropy_neuron_iou", "iou"),
-    Column("Confidence: gap explained (%)", "postmech_entropy_neurons", "entropy_gap_explained", "%"),
+    Column("Knowledge: patch corr (r)", KP, "patch_corr", "r"),
+    Column("Truth: probe acc P (%)", TP, "probe_acc_post", "%"),
+    Column("Truth: B probe on P acc (%)", TP, "probe_acc_base_on_post", "%"),
+    Column("Truth: direction cosine", TP, "truth_dir_cosine", "cos"),
+    Column("Truth: steering NIF (B dir on P)", TS, "nif_base_post", "ratio"),
+    Column("Refusal: P harmful refusal (%)", RT, "refusal_post_harmful", "%"),
+    Column("Refusal: forward transfer (ratio)", RT, "transfer_forward", "ratio"),
+    Column("Refusal: backward transfer (ratio)", RT, "transfer_backward", "ratio"),
+    Column("Confidence: entropy-neuron IoU", EN, "entropy_neuron_iou", "iou"),
+    Column("Confidence: gap explained (%)", EN, "entropy_gap_explained", "%"),
 )
+
+
+@dataclass(frozen=True)
+class PairedRow:
+    """One quantity measured on B and on P (``base`` / ``post`` metrics of one task)."""
+
+    label: str
+    task: str
+    base: str
+    post: str
+    unit: Unit
+
+
+#: the headline metrics that exist for both models: the B, P and Δ (P − B) view
+PAIRED: tuple[PairedRow, ...] = (
+    PairedRow("Truth: own probe accuracy (%)", TP, "probe_acc_base", "probe_acc_post", "%"),
+    PairedRow("Truth: own-direction steering NIF", TS, "nif_base_base", "nif_post_post", "ratio"),
+    PairedRow(
+        "Refusal: harmful prompts refused (%)", RT, "refusal_base_harmful", "refusal_post_harmful", "%"
+    ),
+    PairedRow(
+        "Refusal: harmless prompts refused (%)", RT, "refusal_base_harmless", "refusal_post_harmless", "%"
+    ),
+    PairedRow(
+        "Refusal: harmful refused, own direction ablated (%)",
+        RT,
+        "refusal_base_harmful_ablate_base",
+        "refusal_post_harmful_ablate_post",
+        "%",
+    ),
+    PairedRow(
+        "Refusal: harmless refused, own direction added (%)",
+        RT,
+        "refusal_base_harmless_add_base",
+        "refusal_post_harmless_add_post",
+        "%",
+    ),
+    PairedRow("Confidence: mean entropy (nats)", EN, "entropy_base", "entropy_post", "nats"),
+    PairedRow("Confidence: mean loss (nats)", EN, "loss_base", "loss_post", "nats"),
+    PairedRow(
+        "Confidence: selected − random neurons |ΔH| (nats)",
+        EN,
+        "ablate_abs_dentropy_excess_base",
+        "ablate_abs_dentropy_excess_post",
+        "nats",
+    ),
+)
+
+
+def delta(b: Estimate | None, p: Estimate | None, unit: Unit) -> tuple[str, float | None]:
+    """Δ = P − B as a cell and as a number. No interval: B and P are measured on the same
+    items, and their covariance is not in the results file."""
+    if b is None or p is None:
+        return MISSING, None
+    if not (b.defined and p.defined):
+        return UNDEFINED, None
+    value = (p.value - b.value) * _scale(unit)
+    return f"{value:+.{_digits(unit)}f}", round(value, 10)
 
 
 def all_columns(runs: Sequence[PairRun]) -> tuple[Column, ...]:
@@ -82,9 +170,31 @@ def metrics_table(
 ) -> tuple[list[str], list[list[str]]]:
     header = ["Pair", "Base (B)", "Post (P)", *(c.label for c in columns)]
     rows = [
-        [r.label, r.key.base, r.key.post, *(c.display(r.value(c.task, c.metric), missing) for c in columns)]
+        [
+            r.label,
+            r.key.base,
+            r.key.post,
+            *(c.display(r.estimate(c.task, c.metric), missing) for c in columns),
+        ]
         for r in runs
     ]
+    return header, rows
+
+
+def paired_table(
+    runs: Sequence[PairRun], paired: Sequence[PairedRow] = PAIRED
+) -> tuple[list[str], list[list[str]]]:
+    """Rows of (pair, quantity, B, P, Δ), skipping quantities whose task a pair did not run."""
+    header = ["Pair", "Metric", "B", "P", "Δ (P − B)"]
+    rows = []
+    for run in runs:
+        for row in paired:
+            if row.task not in run.metrics:
+                continue
+            b, p = run.estimate(row.task, row.base), run.estimate(row.task, row.post)
+            rows.append(
+                [run.label, row.label, show(b, row.unit), show(p, row.unit), delta(b, p, row.unit)[0]]
+            )
     return header, rows
 
 
