@@ -241,6 +241,10 @@ class PostMechLM(HFLM):
             "metrics": result.metrics,
             "intervals": {k: list(v) for k, v in result.intervals.items()},
             "uncertainty": result.uncertainty,
+            # docs each item metric is a mean over (lm-eval's own count is the task's largest)
+            "item_counts": {
+                m.name: sum(m.name in row for row in per_item) for m in task_metrics(task) if m.kind == "item"
+            },
             "config": result.config,
             "seed": result.seed,
             "artifacts": result.artifacts,

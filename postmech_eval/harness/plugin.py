@@ -11,6 +11,7 @@ lm-eval reads the ``lm_eval.models`` / ``lm_eval.tasks`` entry-point groups itse
 ``pyproject.toml`` take over.
 """
 
+import logging
 import sys
 
 MODEL_NAME = "postmech"
@@ -72,10 +73,28 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
+class _OwnCountsFilter(logging.Filter):
+    """Drops lm-eval's "not scored on the same number of documents" warning for postmech
+    tasks only: there it is by design (a harmful prompt has no harmless refusal rate, so
+    each rate is the mean over its own kind's docs) and the per-metric counts are in each
+    task's ``result.json``. Other tasks' warnings pass untouched."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (text.startswith("[postmech_") and "not scored on the same number of documents" in text)
+
+
+def _install_log_filter() -> None:
+    log = logging.getLogger("lm_eval.evaluator_utils")
+    if not any(isinstance(f, _OwnCountsFilter) for f in log.filters):
+        log.addFilter(_OwnCountsFilter())
+
+
 def _after_models(module) -> None:
     from lm_eval.api import registry
 
     _install_excepthook()
+    _install_log_filter()
     if _reads_entry_points(registry) or MODEL_NAME in registry.model_registry:
         return
     registry.model_registry.register(MODEL_NAME, target=MODEL_TARGET)
