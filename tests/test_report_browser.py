@@ -106,7 +106,8 @@ def test_html_report_renders_table_and_every_image(tmp_path):
     assert "Knowledge: patch corr (r)" in probe["header"]
     assert sorted(row[2] for row in probe["rows"]) == ["organism:cpt", "organism:sft"]
     cpt_row = next(r for r in probe["rows"] if r[2] == "organism:cpt")
-    assert cpt_row[probe["header"].index("Refusal: forward transfer (ratio)")] == "—"
+    # cpt ran refusal but its ratios have no value: undefined, not the not-measured dash
+    assert cpt_row[probe["header"].index("Refusal: forward transfer (ratio)")] == "undefined"
     assert probe["findings"] == 8  # 2 pairs x 4 findings
     assert probe["summary"] == [5, 5]  # one row per pair: name + 4 verdicts
     alts = [i["alt"] for i in probe["images"]]

@@ -114,7 +114,7 @@ def compare(gate: RelativeGate, new: PairRun, old: PairRun) -> Comparison:
         unc = 0.0
         note = ", ".join([*broken, "an interval is missing in one run: uncertainty taken as 0"])
     if broken and gate.significant and unc is not None and abs(change) <= unc + EPS:
-        return Comparison(gate, "pass", a, b, change, unc, f"within combined uncertainty {unc:.3g}")
+        return Comparison(gate, "pass", a, b, change, unc, f"{', '.join(broken)}, but within the noise")
     return Comparison(gate, "fail" if broken else "pass", a, b, change, unc, note)
 
 
@@ -122,7 +122,8 @@ def default_gates(new: PairRun, old: PairRun) -> list[RelativeGate]:
     """No significant change for the worse in any metric with a direction, in every task
     both runs measured (a metric the baseline lacks is skipped: nothing to compare)."""
     gates = []
-    for task in sorted(set(new.metrics) & set(old.metrics)):
+    both = set(new.metrics) & set(old.metrics)
+    for task in [t for t in CATALOGUE if t in both] + sorted(both - set(CATALOGUE)):
         names = [m.name for m in CATALOGUE.get(task, ())] or sorted(old.metrics[task])
         for name in names:
             side = direction(task, name)

@@ -251,29 +251,23 @@ def _refusal_guards(kind: str) -> tuple[Guard, ...]:
         plain = _m(RT, f"refusal_{model}_{kind}")
         if kind == "harmful":
             own = _m(RT, f"refusal_{model}_harmful_ablate_{model}")
+            change = f"ablating {model}'s own direction lowers its harmful refusal by"
             out.append(
-                Guard(
-                    plain,
-                    own,
-                    MIN_CHANGE,
-                    subject,
-                    f"ablating {model}'s own direction lowers its harmful refusal by",
-                    f"{model} never refuses harmful prompts",
-                )
+                Guard(plain, own, MIN_CHANGE, subject, change, f"{model} never refuses harmful prompts")
             )
         else:
             own = _m(RT, f"refusal_{model}_harmless_add_{model}")
-            out.append(
-                Guard(
-                    own,
-                    plain,
-                    MIN_CHANGE,
-                    f"{subject} (addition)",
-                    f"adding {model}'s own direction raises its harmless refusal by",
-                )
-            )
+            change = f"adding {model}'s own direction raises its harmless refusal by"
+            out.append(Guard(own, plain, MIN_CHANGE, f"{subject} (addition)", change))
     return tuple(out)
 
+
+def _own_nif(metric: str, subject: str, who: str) -> tuple[Guard, ...]:
+    """The denominator of a NIF transfer ratio: the target model's own-direction NIF."""
+    return (Guard(_m(TS, metric), None, MIN_CHANGE, subject, f"{who}'s own-direction NIF is"),)
+
+
+_GAP = (Guard(_m(EN, "entropy_gap"), None, MIN_GAP, "share of the gap explained", "the confidence gap H_base − H_post is"),)  # fmt: skip
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -296,29 +290,13 @@ FINDINGS: tuple[Finding, ...] = (
                 _m(TS, "nif_transfer_forward"),
                 ">=",
                 0.8,
-                (
-                    Guard(
-                        _m(TS, "nif_post_post"),
-                        None,
-                        MIN_CHANGE,
-                        "forward NIF transfer",
-                        "P's own-direction NIF is",
-                    ),
-                ),
+                _own_nif("nif_post_post", "forward NIF transfer", "P"),
             ),
             Condition(
                 _m(TS, "nif_transfer_backward"),
                 ">=",
                 0.8,
-                (
-                    Guard(
-                        _m(TS, "nif_base_base"),
-                        None,
-                        MIN_CHANGE,
-                        "backward NIF transfer",
-                        "B's own-direction NIF is",
-                    ),
-                ),
+                _own_nif("nif_base_base", "backward NIF transfer", "B"),
             ),
         ),
     ),
@@ -337,20 +315,7 @@ FINDINGS: tuple[Finding, ...] = (
             Condition(_m(EN, "entropy_neuron_iou"), ">=", 0.5),
             Condition(_m(EN, "ablate_abs_dentropy_excess_base"), ">", 0.0),
             Condition(_m(EN, "ablate_abs_dentropy_excess_post"), ">", 0.0),
-            Condition(
-                Abs(_m(EN, "entropy_gap_explained")),
-                "<",
-                0.25,
-                (
-                    Guard(
-                        _m(EN, "entropy_gap"),
-                        None,
-                        MIN_GAP,
-                        "share of the gap explained",
-                        "the confidence gap H_base − H_post is",
-                    ),
-                ),
-            ),
+            Condition(Abs(_m(EN, "entropy_gap_explained")), "<", 0.25, _GAP),
         ),
     ),
 )

@@ -118,7 +118,7 @@ def refusal_bars_png(run: PairRun) -> bytes | None:
         for x, (_, v, _, status) in zip(xs, conds, strict=True):
             text = f"{100 * v:.0f}" if v is not None else ("undef." if status == "undefined" else "—")
             ax.text(x, 2, text, ha="center", fontsize=7)
-        ax.set_xticks(list(xs), [label for label, _ in conds], rotation=35, ha="right", fontsize=7)
+        ax.set_xticks(list(xs), [bar[0] for bar in conds], rotation=35, ha="right", fontsize=7)
         ax.set_ylim(0, 105)
         ax.set_ylabel("refusal rate (%)")
         ax.set_title(f"model {names[target]} ({target})", fontsize=9)
