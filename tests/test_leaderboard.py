@@ -288,3 +288,15 @@ def test_figures_in_a_run_dir_shared_by_two_pairs_are_not_misattributed(tmp_path
         runs = load_runs([shared]).runs
     assert [r.images for r in runs] == [[], []]
     assert caplog.text.count("PNG artifacts are not attributed") == 1
+
+
+def test_run_info_is_read_and_shown_in_the_html(tmp_path):
+    write_results(tmp_path, sft_metrics(), versions={KP: 1.2}, postmech_version="0.1.0")
+    (run,) = load_runs([tmp_path]).runs
+    info = run.info[KP]
+    assert info.lm_eval_version == "0.4.13" and info.transformers_version == "5.24.0"
+    assert info.postmech_version == "0.1.0" and info.seeds["numpy_seed"] == 1234 and info.limit is None
+    assert run.task_versions[KP] == "1.2" and run.task_versions[TP] == "1.0"
+    page = leaderboard.render([str(tmp_path)], fmt="html")
+    assert "postmech-eval 0.1.0; lm-eval 0.4.13; transformers 5.24.0" in page
+    assert "knowledge_patching 1.2" in page

@@ -27,6 +27,8 @@ from postmech_eval.suite.tables import (
 )
 
 RT = "postmech_refusal_transfer"
+#: analysis settings worth showing beside the numbers when a run set them (--metadata)
+_SETTINGS = ("n_bootstrap", "seed")
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
@@ -138,10 +140,36 @@ def _caption(path: Path, run: PairRun) -> str:
     return path.name
 
 
+def run_info_text(run: PairRun) -> str:
+    """How the pair's numbers were produced (versions, seeds), from what lm-eval recorded."""
+    parts: list[str] = []
+    infos = list({id(i): i for i in run.info.values()}.values())  # one per results file
+    for label, get in (
+        ("postmech-eval", lambda i: i.postmech_version),
+        ("lm-eval", lambda i: i.lm_eval_version),
+        ("transformers", lambda i: i.transformers_version),
+    ):
+        found = sorted({v for v in (get(i) for i in infos) if v})
+        if found:
+            parts.append(f"{label} {', '.join(found)}")
+    if run.task_versions:
+        parts.append("task versions " + ", ".join(f"{t.removeprefix('postmech_')} {v}" for t, v in sorted(run.task_versions.items())))  # fmt: skip
+    seeds = sorted({f"{k}={v}" for i in infos for k, v in i.seeds.items()})
+    seeds += sorted(
+        {f"{k}={v}" for i in infos for m in i.task_metadata.values() for k, v in m.items() if k in _SETTINGS}
+    )
+    if seeds:
+        parts.append("seeds and resamples " + " ".join(seeds))
+    return "; ".join(parts)
+
+
 def _pair_section(index: int, run: PairRun) -> str:
     out = [f'<section class="pair" id="pair-{index}"><h2>{_esc(run.label)}</h2>']
     out.append(f"<p>B = <code>{_esc(run.key.base)}</code>, P = <code>{_esc(run.key.post)}</code>; ")
     out.append("from " + ", ".join(f"<code>{_esc(os.fspath(s))}</code>" for s in run.sources) + "</p>")
+    info = run_info_text(run)
+    if info:
+        out.append(f'<p class="run-info">{_esc(info)}</p>')
     bars = refusal_bars_png(run)
     if bars is None:
         out.append("<p>Refusal: not measured for this pair.</p>")
