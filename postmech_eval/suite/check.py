@@ -264,9 +264,7 @@ def _shown(est: Estimate | None) -> str:
 
 
 def _line(res: GateResult) -> str:
-    value = "missing" if res.value is None and res.estimate is None else _shown(res.estimate)
-    if res.estimate is None and res.value is not None:
-        value = f"{res.value:.4g}"
+    value = _shown(res.estimate)  # with its interval: "0.350 ± 0.020", "undefined", "missing"
     why = f"  # {res.gate.why}" if res.gate.why else ""
     if res.note:
         why = f"  [{res.note}]{why}"
