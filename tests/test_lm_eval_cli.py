@@ -55,7 +55,7 @@ def test_unknown_model_name_fails_fast_with_one_message():
 def test_whole_suite_through_lm_eval_cli(tmp_path):
     """One lm-eval process runs the `postmech` group; every named metric lands in results JSON."""
     from postmech_eval.analyses.catalogue import CATALOGUE, SUITE_TASKS
-    from postmech_eval.suite.runs import TASK_METRICS
+    from postmech_eval.analyses.metrics import emitted_names
 
     out = tmp_path / "res"
     art = tmp_path / "art"
@@ -80,9 +80,21 @@ def test_whole_suite_through_lm_eval_cli(tmp_path):
             "name",
             "sample_len",
         }
-        assert emitted == set(TASK_METRICS[task]), f"{task}: results differ from the catalogue"
-        # lm-eval's table shows the catalogue's directions (↑ / ↓ / nothing)
-        assert data["higher_is_better"][task] == {m.name: m.higher_is_better for m in CATALOGUE[task]}
+        assert emitted == set(emitted_names(CATALOGUE[task])), f"{task}: results differ from the catalogue"
+        # lm-eval's table shows the catalogue's directions (↑ / ↓ / nothing; none for CI bounds)
+        hib = data["higher_is_better"][task]
+        assert {k: v for k, v in hib.items() if not k.endswith(("_ci_lo", "_ci_hi"))} == {
+            m.name: m.higher_is_better for m in CATALOGUE[task]
+        }
+        # METHODS §6: every mean over items has lm-eval's numeric standard error
+        for m in CATALOGUE[task]:
+            stderr = results[task][f"{m.name}_stderr,none"]
+            if m.kind == "item":
+                assert isinstance(stderr, float) and stderr >= 0, (task, m.name, stderr)
+            if m.has_interval:
+                lo, hi = (results[task][f"{n},none"] for n in m.interval_names)
+                value = results[task][f"{m.name},none"]
+                assert (math.isnan(lo) and math.isnan(hi)) or lo <= value <= hi or math.isnan(value), m.name
     assert results["postmech_refusal_transfer"]["refusal_post_harmful,none"] >= 0.0
     assert not math.isnan(results["postmech_truth_probe"]["probe_acc_post,none"])
     # --log_samples keeps one record per evaluated item, with the analysis' per-item data.
@@ -94,3 +106,36 @@ def test_whole_suite_through_lm_eval_cli(tmp_path):
     for task in SUITE_TASKS:
         summary = json.loads((art / task / "result.json").read_text())
         assert summary["seed"] is not None and summary["metrics"]
+        assert (art / task / "records.jsonl").is_file()  # per-item records, without --log_samples too
+    _recompute_nif_interval(art / "postmech_truth_steering", results["postmech_truth_steering"])
+
+
+def _recompute_nif_interval(folder: Path, results: dict) -> None:
+    """An interval in the results JSON is recomputed offline from the artifacts alone: the
+    per-statement p_diff records and the recorded settings, with METHODS §3's NIF written
+    out here and scipy's percentile bootstrap over true / false statements."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    records = [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines()]
+    (group,) = json.loads((folder / "result.json").read_text())["uncertainty"]["groups"]
+    y = np.array([r["label"] for r in records])
+    plain = np.array([r["p_diff_base"] for r in records])
+    steered = np.array([r["p_diff_base_base"] for r in records])
+    t, f = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+
+    def nif(ti, fi):
+        pt, pf = plain[t[ti]].mean(), plain[f[fi]].mean()
+        return 0.5 * ((steered[t[ti]].mean() - pt) / (-1 - pt) + (steered[f[fi]].mean() - pf) / (1 - pf))
+
+    res = bootstrap(
+        (np.arange(len(t)), np.arange(len(f))),
+        nif,
+        n_resamples=group["n_resamples"],
+        method="percentile",
+        vectorized=False,
+        rng=np.random.default_rng(group["seed"]),
+    )
+    lo, hi = np.percentile(res.bootstrap_distribution, [2.5, 97.5])
+    assert results["nif_base_base_ci_lo,none"] == pytest.approx(lo, abs=1e-12)
+    assert results["nif_base_base_ci_hi,none"] == pytest.approx(hi, abs=1e-12)

@@ -12,6 +12,7 @@ undefined-resample rule.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ def percentile_intervals(
     """
     from scipy.stats import bootstrap
 
+    started = time.perf_counter()
     full = [np.arange(int(n)) for n in sizes]
     names = list(statistic(*full))
     settings = {
@@ -107,6 +109,7 @@ def percentile_intervals(
             continue
         finite = row[np.isfinite(row)]
         out.bounds[name] = (float(np.percentile(finite, tail)), float(np.percentile(finite, 100 - tail)))
+    out.settings["seconds"] = round(time.perf_counter() - started, 4)
     return out
 
 
