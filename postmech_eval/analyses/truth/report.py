@@ -109,14 +109,23 @@ def _plot_sweep(path: Path, sweep: dict[str, list[float]], layer: int, cfg: dict
         "base_on_post": ("C0", ":"),
         "post_on_base": ("C1", ":"),
     }
+    n = int(cfg.get("n_test") or 0)
     for key, (color, ls) in styles.items():
         ax.plot(layers, sweep[key], color=color, linestyle=ls, marker="o", ms=3, label=key.replace("_", " "))
+        if n and ls == "-":  # 95% band of an accuracy over n held-out statements (normal approx.)
+            p = np.asarray(sweep[key], dtype=float)
+            half = 1.959963984540054 * np.sqrt(p * (1 - p) / n)
+            ax.fill_between(layers, p - half, p + half, color=color, alpha=0.15, lw=0)
     ax.axvline(layer, color="grey", lw=0.8, label=f"probe layer {layer}")
     ax.axhline(0.5, color="grey", lw=0.5, linestyle="--")
     ax.set_xlabel("layer (residual stream output)")
     ax.set_ylabel(f"held-out accuracy ({cfg.get('heldout')})")
     ax.set_ylim(0.0, 1.02)
-    ax.set_title(f"{cfg.get('probe', 'mm').upper()} truth probe by layer")
+    ax.set_title(
+        f"{cfg.get('probe', 'mm').upper()} truth probe by layer"
+        + (f" (n = {n} held-out statements, 95% bands)" if n else ""),
+        fontsize=9,
+    )
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     with atomic_path(path) as tmp:

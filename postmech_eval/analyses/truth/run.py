@@ -178,7 +178,13 @@ def run_probe(
         config.n_bootstrap,
         config.seed,
     )
-    cfg = {**dataclasses.asdict(config), "layer_resolved": layer, "n_layers": n_layers, "n_train": n_train}
+    cfg = {
+        **dataclasses.asdict(config),
+        "layer_resolved": layer,
+        "n_layers": n_layers,
+        "n_train": n_train,
+        "n_test": len(test),
+    }
     artifacts = write_probe_artifacts(output_dir, probes, sweep, layer, cfg, metrics) if output_dir else {}
     return AnalysisResult(
         metrics=metrics,
