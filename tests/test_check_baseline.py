@@ -92,6 +92,17 @@ def test_a_metric_that_became_undefined_fails(old, tmp_path, capsys):
     assert "transfer_gap" in line and "undefined in the new run" in line
 
 
+def test_a_metric_undefined_in_both_runs_is_skipped(tmp_path, capsys):
+    metrics = sft_metrics()
+    metrics[RT].update(transfer_backward=math.nan, transfer_gap=math.nan)  # base never refuses
+    old = write_results(tmp_path / "old", metrics)
+    new = write_results(tmp_path / "new", metrics)
+    assert _check(new, "--baseline", str(old)) == 0
+    out = capsys.readouterr().out
+    assert "SKIP  postmech_refusal_transfer/transfer_gap: baseline undefined -> new undefined" in out
+    assert "[undefined in both runs]" in out and "0 failed, 2 skipped" in out
+
+
 def test_thresholds_mix_absolute_and_relative_gates(old, tmp_path, capsys):
     gates = tmp_path / "gates.yaml"
     gates.write_text(

@@ -92,6 +92,12 @@ def compare(gate: RelativeGate, new: PairRun, old: PairRun) -> Comparison:
     """Judge one relative gate of the new run against the baseline."""
     a, b = new.estimate(gate.task, gate.metric), old.estimate(gate.task, gate.metric)
     why_new, why_old = _absent(a), _absent(b)
+    if why_new is not None and why_old is not None:  # nothing to compare, nothing changed for the worse
+        policy = gate.missing_baseline or gate.missing
+        note = (
+            f"{why_new} in both runs" if why_new == why_old else f"{why_old} in the baseline, {why_new} now"
+        )
+        return Comparison(gate, policy, a, b, note=note)
     if why_new is not None:
         return Comparison(
             gate, "skip" if gate.missing == "skip" else "fail", a, b, note=f"{why_new} in the new run"

@@ -92,14 +92,18 @@ class Estimate:
             return (self.hi - self.lo) / 2
         return 0.0 if self.uncertainty in ("exact", "none") else None
 
-    def text(self, digits: int = 3, scale: float = 1.0) -> str:
+    def text(self, digits: int = 3, scale: float = 1.0, compact: bool = False) -> str:
         """``0.825 ± 0.083`` (stderr), ``0.55 [0.41, 0.68]`` (CI), ``0.930`` (exact / none),
-        ``undefined`` (NaN); ``scale`` = 100 shows fractions as percentages."""
+        ``undefined`` (NaN); ``scale`` = 100 shows fractions as percentages, ``compact``
+        drops the space after the comma; layers and counts (integers) show as integers."""
         if not self.defined:
             return UNDEFINED
+        bounds = [b for b in (self.lo, self.hi) if b is not None]
+        if self.stderr is None and scale == 1.0 and all(_integral(v) for v in (self.value, *bounds)):
+            if not bounds or bounds[0] == bounds[1] == self.value:
+                return str(int(self.value))  # layers and counts
+            return f"{int(self.value)} [{int(bounds[0])},{'' if compact else ' '}{int(bounds[1])}]"
         value = self.value * scale
-        if self.uncertainty in ("none", None) and self.lo is None and _integral(self.value):
-            return str(int(self.value))  # counts and layers
         head = _num(value, digits)
         if self.lo is None or self.hi is None:
             return head
@@ -108,7 +112,7 @@ class Estimate:
             return f"{head} ± {_num(Z95 * self.stderr * scale, digits)}"
         if _num(lo, digits) == _num(hi, digits) == head:
             return head  # exact, or a CI narrower than the digits shown
-        return f"{head} [{_num(lo, digits)}, {_num(hi, digits)}]"
+        return f"{head} [{_num(lo, digits)},{'' if compact else ' '}{_num(hi, digits)}]"
 
 
 def _integral(value: float) -> bool:

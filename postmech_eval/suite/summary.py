@@ -23,7 +23,7 @@ from postmech_eval.suite.results import ResultsFile
 
 WIDTH = 100
 #: widths of the B, P, P − B and pair columns; the metric name gets the rest
-CELLS = (17, 17, 9, 18)
+CELLS = (17, 17, 8, 19)
 Cell = float | Estimate
 _TOKEN = re.compile(r"(?<![a-z])(base|post)(?![a-z])")
 
@@ -59,16 +59,22 @@ def _estimate(value: Cell) -> Estimate:
 
 
 def _fmt(value: Cell | None, width: int = 9) -> str:
-    """The cell text, with as many digits (3, 2, 1) as fit in ``width``."""
+    """The cell text, with as many digits as fit in ``width`` (3, 2, then 2 without the space
+    after the comma); never so few that an interval collapses into its value."""
     if value is None:
         return "—"
     est = _estimate(value)
-    text = est.text(3)
-    for digits in (2, 1):
-        if len(text) <= width:
-            break
-        text = est.text(digits)
-    return text
+    tries = [est.text(3), est.text(2), est.text(2, compact=True)]
+    return next((t for t in tries if len(t) <= width), tries[-1])
+
+
+def _delta(b_cell: Cell, p_cell: Cell) -> str:
+    b, p = _estimate(b_cell), _estimate(p_cell)
+    if not (math.isfinite(b.value) and math.isfinite(p.value)):
+        return UNDEFINED
+    if all(e.stderr is None and float(e.value).is_integer() for e in (b, p)):
+        return f"{int(p.value - b.value):+d}"  # layers, counts
+    return f"{p.value - b.value:+.3f}"
 
 
 def rows(task: str, metrics: Mapping[str, Cell]) -> list[list[str]]:
@@ -87,9 +93,7 @@ def rows(task: str, metrics: Mapping[str, Cell]) -> list[list[str]]:
             other = stem.replace("(B|P)", "post" if which == "base" else "base")
             if other in metrics and other not in done:
                 b_name, p_name = (name, other) if which == "base" else (other, name)
-                b, p = _estimate(metrics[b_name]).value, _estimate(metrics[p_name]).value
-                delta = p - b if math.isfinite(b) and math.isfinite(p) else math.nan
-                shown = f"{delta:+.3f}" if math.isfinite(delta) else UNDEFINED
+                shown = _delta(metrics[b_name], metrics[p_name])
                 out.append([stem, _fmt(metrics[b_name], b_w), _fmt(metrics[p_name], p_w), shown, ""])
                 done.update((b_name, p_name))
                 continue
