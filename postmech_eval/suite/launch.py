@@ -180,6 +180,9 @@ def run_suite(run: SuiteRun) -> int:
     print(
         f"           postmech-eval check {_show(run.pair_dir)} \\\n               --thresholds leaderboard/thresholds.yaml"
     )
+    print(
+        f"           postmech-eval check {_show(run.pair_dir)} \\\n               --baseline PREVIOUS_RUN_OF_THIS_BASE"
+    )
     if failed:
         print(f"postmech: error: failed tasks: {', '.join(sorted(failed))}", file=sys.stderr)
         return 1
