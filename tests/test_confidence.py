@@ -149,7 +149,7 @@ NAMES = (
 
 @pytest.mark.parametrize("arch", ["llama", "gpt2"])
 def test_run_metrics_records_artifacts(arch, tmp_path):
-    cfg = ConfidenceConfig(n_neurons=4, n_random_sets=2, min_gap=0.0)
+    cfg = ConfidenceConfig(n_neurons=4, n_random_sets=2, min_gap=0.0, skip_first=0)
     items = [{"text": t} for t in TEXTS] + [{"text": "hello"}]
     with pytest.warns(UserWarning, match="fewer than 2 tokens"):
         res = run(_pair(arch), cfg, items=items, output_dir=tmp_path, reference=REFERENCE)
@@ -173,6 +173,39 @@ def test_run_metrics_records_artifacts(arch, tmp_path):
     table = json.loads((tmp_path / "entropy_neurons_base.json").read_text())
     assert len(table["selected"]) == 4 and sum(r["selected"] for r in table["neurons"]) == 4
     assert open(res.artifacts["scatter_base"], "rb").read(4) == b"\x89PNG"
+
+
+def test_skip_first_leaves_out_bos_and_the_first_positions():
+    """METHODS §5: the reference filters BOS and the first 3 positions of every text."""
+    model, tok = tiny_model("llama", n_layers=2), tiny_tokenizer()
+    means = neuron_means(model, tok, REFERENCE, 1)
+    args = (model, tok, TEXTS, [0, 3], means, [], 1)
+    _, all_counts = measure(*args, skip_first=0)
+    _, counts = measure(*args, skip_first=3)
+    for text, n_all, n in zip(TEXTS, all_counts.tolist(), counts.tolist(), strict=True):
+        ids = tok(text)["input_ids"]
+        bos = int(tok.bos_token_id is not None and ids[0] == tok.bos_token_id)
+        assert n == max(0, n_all - 3 - bos)
+
+
+def test_corpus_path_reads_a_user_file_with_or_without_splits(tmp_path):
+    from postmech_eval.analyses.confidence.run import _reference_texts, default_items
+
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("".join(json.dumps({"text": f"text number {i} here"}) + "\n" for i in range(4)))
+    cfg = ConfidenceConfig(corpus_path=str(plain))
+    assert [d["text"] for d in default_items(cfg)] == [f"text number {i} here" for i in range(4)]
+    split = tmp_path / "split.jsonl"
+    split.write_text(
+        json.dumps({"text": "held out", "split": "test"})
+        + "\n"
+        + json.dumps({"text": "ref", "split": "train"})
+        + "\n"
+    )
+    cfg = ConfidenceConfig(corpus_path=str(split))
+    assert default_items(cfg) == [{"text": "held out"}] and _reference_texts(cfg) == ["ref"]
+    with pytest.raises(FileNotFoundError, match="no_such.jsonl"):
+        default_items(ConfidenceConfig(corpus_path=str(tmp_path / "no_such.jsonl")))
 
 
 def test_identical_models_give_full_overlap_and_nan_gap():

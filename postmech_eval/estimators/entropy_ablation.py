@@ -142,6 +142,15 @@ def neuron_means(
     return (total / count).float()
 
 
+def _skip_start(valid: torch.Tensor, ids: torch.Tensor, bos: int | None, skip: int) -> torch.Tensor:
+    """``valid`` with each row's BOS position (if it has one) and the next ``skip`` positions off."""
+    out = valid.clone()
+    starts = (ids[:, 0] == bos).long().cpu() if bos is not None else torch.zeros(len(ids), dtype=torch.long)
+    for r, first in enumerate(starts.tolist()):
+        out[r, : first + skip] = False
+    return out
+
+
 def measure(
     model: nn.Module,
     tokenizer: Any,
@@ -153,8 +162,13 @@ def measure(
     *,
     max_length: int = 128,
     batch_size: int = 8,
+    skip_first: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-item token sums of every quantity in ``QUANTITIES``: (sums [n, len(QUANTITIES)], counts [n]).
+
+    ``skip_first``: the BOS position (when the text starts with the tokenizer's BOS) and the
+    next ``skip_first`` positions are not scored — the paper's reference filters them, since
+    the first predictions of a text carry little context and very high entropy.
 
     ``neurons`` of ``layer`` (the last layer: the direct effect assumes nothing but the final
     norm lies after them) are mean-ablated with ``means`` [d_mlp]; each of ``random_sets``
@@ -183,6 +197,7 @@ def measure(
             ):
                 ablated = model(input_ids=ids, attention_mask=mask, use_cache=False).logits
             h0, l0, valid = token_scores(clean, ids, mask)
+            valid = _skip_start(valid, ids, getattr(tokenizer, "bos_token_id", None), skip_first)
             h1, l1, _ = token_scores(ablated, ids, mask)
             # Direct effect = frozen-scale recomputation of the ablated residual minus the same
             # recomputation of the clean one, so recomputation rounding (bf16 models) cancels.

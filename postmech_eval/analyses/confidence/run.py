@@ -70,6 +70,11 @@ class ConfidenceConfig(Config):
     n_reference: texts of the corpus' train split used for the neuron means (None = all).
     max_length: tokens per text (longer texts are truncated).
     min_gap: |H_base - H_post| (nats) below which entropy_gap_explained is NaN.
+    skip_first: positions not scored at the start of each text: BOS (when present) and the
+    next ``skip_first`` tokens, as the paper's reference filters them (0 scores everything).
+    corpus_path: a JSONL file of ``{"text": ...}`` lines (optional ``split``: "train" lines
+    give the neuron means, "test" lines are ablated); None = the bundled corpus. A file
+    without splits is used whole for both.
     """
 
     norm_quantile: float = 0.75
@@ -79,6 +84,8 @@ class ConfidenceConfig(Config):
     max_length: int = 128
     batch_size: int = 16
     min_gap: float = 1e-3
+    skip_first: int = 3
+    corpus_path: str | None = None
     seed: int = 0
     n_bootstrap: int = N_BOOTSTRAP
 
@@ -91,6 +98,7 @@ class ConfidenceConfig(Config):
         "max_length": [Interval(Integral, 2, None)],
         "batch_size": [Interval(Integral, 1, None)],
         "min_gap": [Interval(Real, 0, None)],
+        "skip_first": [Interval(Integral, 0, None)],
         "seed": [Interval(Integral, None, None)],
         "n_bootstrap": [Interval(Integral, 0, None)],
     }
@@ -98,15 +106,21 @@ class ConfidenceConfig(Config):
 
 def default_items(config: ConfidenceConfig | None = None) -> list[dict[str, str]]:
     """The held-out corpus texts as ``{"text": ...}`` items (the task's docs)."""
-    from postmech_eval.data import load_corpus
+    return [{"text": t} for t in _corpus(config or ConfidenceConfig(), "test")]
 
-    return [{"text": t} for t in load_corpus(split="test")]
+
+def _corpus(config: ConfidenceConfig, split: str) -> list[str]:
+    """Texts of ``split`` from the bundled corpus or ``corpus_path`` (all of a file without splits)."""
+    from postmech_eval.data import load_corpus, read_jsonl
+
+    if config.corpus_path is None:
+        return load_corpus(split=split)  # type: ignore[arg-type]
+    has_split = any("split" in row for row in read_jsonl(config.corpus_path))
+    return load_corpus(split=split if has_split else "all", path=config.corpus_path)  # type: ignore[arg-type]
 
 
 def _reference_texts(config: ConfidenceConfig) -> list[str]:
-    from postmech_eval.data import load_corpus
-
-    texts = load_corpus(split="train")
+    texts = _corpus(config, "train")
     return texts if config.n_reference is None else texts[: config.n_reference]
 
 
@@ -195,6 +209,7 @@ def run(
             scan.layer_,
             max_length=config.max_length,
             batch_size=config.batch_size,
+            skip_first=config.skip_first,
         )
         metrics[f"n_tokens_{which}"] = float(per[which][1].sum())
         scans[which] = scan
