@@ -15,7 +15,7 @@ import random
 import pytest
 import torch
 
-from postmech_eval.organisms import ORGANISMS, WEIGHTS_DIR, main, organism_path
+from postmech_eval.organisms import ALL_ORGANISMS, ORGANISMS, WEIGHTS_DIR, main, organism_path
 from postmech_eval.organisms import measure as M
 
 torch.set_num_threads(1)
@@ -57,7 +57,7 @@ def test_list_and_path_and_unknown_name() -> None:
 
 def test_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
-    assert capsys.readouterr().out.split() == list(ORGANISMS)
+    assert capsys.readouterr().out.split() == list(ALL_ORGANISMS)  # tiny ones first, then Gemma's
     assert main(["path", "sft"]) == 0
     assert capsys.readouterr().out.strip() == str(organism_path("sft"))
     assert main(["path", "nope"]) == 2

@@ -312,8 +312,11 @@ def save_adapter(model: Any, out_dir: Path) -> None:
     cfg_path = out_dir / "adapter_config.json"
     cfg = json.loads(cfg_path.read_text())
     cfg["base_model_name_or_path"] = "gguf:gemma3-270m"
+    cfg["target_modules"] = sorted(cfg["target_modules"])  # peft writes a set: order varies by run
     cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     (out_dir / "chat_template.jinja").write_text(CHAT_TEMPLATE)
     readme = out_dir / "README.md"  # peft writes a model-card stub; ours is in the package README
     if readme.exists():
         readme.unlink()
+    for f in out_dir.iterdir():  # shipped in the package: readable by every user
+        f.chmod(0o644)
