@@ -297,3 +297,40 @@ def test_gemma3_270m_layer_sweep_on_cities(tmp_path: Path):
     (tmp_path / "gemma_sweep.json").write_text(json.dumps({"best_layer": best, "accuracy": sweep["base"]}))
     print(f"gemma-3-270m MM sweep on cities: best layer {best}, accuracy {max(sweep['base']):.3f}")
     assert max(sweep["base"]) >= 0.85  # chance 0.5; measured 0.9625 at layer 11 of 18 (CPU, fp32)
+
+
+def test_validation_split_is_per_dataset_and_label_and_seeded():
+    from postmech_eval.analyses.truth.config import _training_statements
+    from postmech_eval.analyses.truth.layer_choice import validation_split
+
+    train = _training_statements(TruthProbeConfig())
+    fit, val = validation_split(train, 0.2, seed=0)
+    assert sorted([*fit, *val]) == list(range(len(train))) and not set(fit) & set(val)
+    for ds in {s.dataset for s in train}:
+        for label in (0, 1):
+            group = [i for i, s in enumerate(train) if s.dataset == ds and s.label == label]
+            share = len(set(group) & set(val.tolist())) / len(group)
+            assert 0.1 < share < 0.3, (ds, label, share)
+    again, _ = validation_split(train, 0.2, seed=0)
+    other, _ = validation_split(train, 0.2, seed=1)
+    assert (again == fit).all() and not (other == fit).all()
+
+
+def test_auto_layer_is_chosen_on_training_data_only():
+    """layer=auto on the organism pair picks the planted probe layer (2) from a validation
+    split of the training datasets; which test items run cannot move it."""
+    from postmech_eval.models.pair import ModelPair
+
+    pair = ModelPair("organism:base", "organism:sft")
+    config = TruthProbeConfig(layer="auto", leave_one_out=True)
+    items = default_probe_items(config)
+    full = run_probe(pair, config, items=items)
+    few = run_probe(pair, config, items=items[:10])
+    assert full.config["layer_resolved"] == few.config["layer_resolved"] == 2
+    assert full.config["layer_choice"] == few.config["layer_choice"]
+    table = full.config["layer_choice"]["val_accuracy"]
+    assert int(np.argmax(table["mean"])) == 2 and len(table["base"]) == 6
+    # leave-one-dataset-out: one held-out accuracy per dataset, training ones and cities
+    loo = full.config["leave_one_out"]["base"]
+    assert set(loo) == {*TruthProbeConfig().train_datasets, "cities"}
+    assert loo["cities"] == pytest.approx(full.metrics["probe_acc_base"])

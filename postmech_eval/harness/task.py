@@ -26,6 +26,7 @@ from typing import Any
 
 from lm_eval.api.task import ConfigurableTask
 
+from postmech_eval import __version__
 from postmech_eval.analyses.catalogue import (  # noqa: F401  (spec_for, build_config: used by the model)
     ANALYSES,
     _resolve,
@@ -61,8 +62,15 @@ HUB_METADATA_KEYS: tuple[str, ...] = tuple(
     for kind in ("harmful", "harmless")
     for field in ("dataset", "column", "split", "empty_column", "max_items")
 ) + ("hub_cache_dir",)
-#: What lm-eval itself puts in a task's metadata.
-LM_EVAL_METADATA_KEYS: tuple[str, ...] = ("version", "config_source", "_metadata", "num_fewshot")
+#: What lm-eval itself puts in a task's metadata, and the suite version the task class adds
+#: (``check --baseline`` refuses a baseline made by another suite version).
+LM_EVAL_METADATA_KEYS: tuple[str, ...] = (
+    "version",
+    "config_source",
+    "_metadata",
+    "num_fewshot",
+    "postmech_eval_version",
+)
 #: Settings of the stock ``postmech_statements_mc`` task (its ``custom_dataset`` reads them).
 STATEMENTS_MC_KEYS: tuple[str, ...] = ("dataset", "split")
 
@@ -211,6 +219,7 @@ class PostMechTask(ConfigurableTask):
             generation_kwargs={"until": [], "max_gen_toks": 1},
             process_results=process_results,
             metric_list=_metric_list(task),
+            metadata={**(cfg.get("metadata") or {}), "postmech_eval_version": __version__},
         )
         super().__init__(config=cfg)
 

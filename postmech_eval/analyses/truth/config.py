@@ -36,12 +36,17 @@ WHICH = ("base", "post")
 @dataclass(frozen=True, kw_only=True)
 class TruthProbeConfig(Config):
     """METHODS §2 defaults. ``layer`` is the block whose output is read
-    (``blocks.{layer}.resid_post``); ``layer=None`` means floor(0.375 L); ``heldout`` is a bundled
-    dataset name or a path to a statement JSONL file; ``split`` picks the held-out items."""
+    (``blocks.{layer}.resid_post``); ``layer=None`` means floor(0.375 L); ``layer="auto"`` picks
+    it by validation accuracy on ``val_fraction`` of the TRAINING statements (never the test
+    set; see ``layer_choice``); ``heldout`` is a bundled dataset name or a path to a statement
+    file; ``split`` picks the held-out items. ``leave_one_out``: also a table of held-out
+    accuracies with every dataset left out in turn (scikit-learn's LeaveOneGroupOut)."""
 
     heldout: str = "cities"
     train_datasets: tuple[str, ...] = TRAIN_DATASETS
-    layer: int | None = None
+    layer: int | str | None = None
+    val_fraction: float = 0.2
+    leave_one_out: bool = False
     probe: Literal["mm", "lr"] = "mm"
     split: Literal["train", "test", "all"] = "test"
     seed: int = 0
@@ -52,7 +57,8 @@ class TruthProbeConfig(Config):
     _constraints: ClassVar[dict[str, list[Constraint]]] = {
         "heldout": [NonEmpty()],
         "train_datasets": [NonEmpty()],
-        "layer": [Interval(Integral, 0, None), None],
+        "layer": [Interval(Integral, 0, None), Options(("auto",)), None],
+        "val_fraction": [Interval(Real, 0, 1, closed="neither")],
         "probe": [Options(("mm", "lr"))],
         "split": [Options(("train", "test", "all"))],
         "seed": [Interval(Integral, None, None)],
@@ -72,7 +78,8 @@ class TruthSteeringConfig(Config):
 
     heldout: str = "cities"
     train_datasets: tuple[str, ...] = TRAIN_DATASETS
-    layer: int | None = None
+    layer: int | str | None = None
+    val_fraction: float = 0.2
     steer_layers: tuple[int, ...] | None = None
     coeff: float = 1.0
     probe: Literal["mm", "lr"] = "mm"
@@ -156,7 +163,10 @@ def _training_statements(config: Any) -> list[Statement]:
     return [s for name in config.train_datasets for s in load_statements(name, "all")]
 
 
-def _layer(config: Any, n_layers: int) -> int:
+def _layer(config: Any, n_layers: int) -> int | None:
+    """The configured probe layer; None for ``"auto"`` (chosen once activations exist)."""
+    if config.layer == "auto":
+        return None
     layer = math.floor(0.375 * n_layers) if config.layer is None else config.layer
     if not 0 <= layer < n_layers:
         raise UserError(
@@ -191,8 +201,8 @@ def _check_layers_early(pair: Any, config: Any) -> None:
     except (AttributeError, TypeError, ValueError):
         return  # no config without loading: the checks run once the model is there
     layer = _layer(config, n_layers)
-    if isinstance(config, TruthSteeringConfig):
-        _steer_layers(config, n_layers, layer)
+    if isinstance(config, TruthSteeringConfig) and (layer is not None or config.steer_layers is not None):
+        _steer_layers(config, n_layers, layer if layer is not None else n_layers - 1)
 
 
 # --------------------------------------------------------------------------- steering

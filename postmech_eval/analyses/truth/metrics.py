@@ -17,11 +17,21 @@ PROBE_METRICS = check_unique(
             "cosine(θ_B, θ_P) of the probe directions at the probe layer",
         ),
         *(
-            metric(f"sweep_best_layer_{m}", None, "pair", f"layer (resid_post) where {m}'s own probe is best")
+            metric(
+                f"sweep_best_layer_{m}",
+                None,
+                "pair",
+                f"layer (resid_post) where {m}'s own probe is best on the TEST set (diagnostic)",
+            )
             for m in WHICH
         ),
         *(
-            metric(f"sweep_best_acc_{m}", "higher", "pair", f"{m}'s own probe accuracy at that layer")
+            metric(
+                f"sweep_best_acc_{m}",
+                "higher",
+                "pair",
+                f"{m}'s own probe accuracy at that layer (test-set max: optimistic)",
+            )
             for m in WHICH
         ),
     ),

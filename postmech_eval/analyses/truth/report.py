@@ -83,8 +83,12 @@ def write_probe_artifacts(
         "truth_probe_sweep": _json(
             out / "truth_probe_sweep.json",
             {
+                "note": "held-out TEST accuracy at every layer: a diagnostic. The probe layer is "
+                "never chosen from it (layer=auto uses a validation split of the training datasets).",
                 "layers": list(range(len(sweep["base"]))),
                 "probe_layer": layer,
+                "layer_choice": cfg.get("layer_choice"),
+                "leave_one_out": cfg.get("leave_one_out"),
                 "accuracy": sweep,
                 "metrics": metrics,
                 "config": cfg,

@@ -50,6 +50,7 @@ from postmech_eval.analyses.truth.config import (  # noqa: F401  (the analysis' 
     default_probe_items,
     default_steering_items,
 )
+from postmech_eval.analyses.truth.layer_choice import choose_layer
 from postmech_eval.analyses.truth.report import (
     probe_records,
     write_probe_artifacts,
@@ -142,8 +143,12 @@ def run_probe(
         model, tokenizer = pair.get(which)
         n_layers = _n_layers(model)
         acts[which] = statement_activations(model, tokenizer, texts, range(n_layers), config.batch_size)
-    layer = _layer(config, n_layers)
     n_train = len(train)
+    layer = _layer(config, n_layers)
+    choice = None
+    if layer is None:  # auto: validation split of the training statements, never the test set
+        layer, choice = choose_layer({w: a[:, :n_train] for w, a in acts.items()}, train, config.probe,
+                                     config.val_fraction, config.seed)  # fmt: skip
     where = {t: i for i, t in enumerate(centre_texts)}
     rows = [where[s.statement] for s in test]
     y_test = np.array([s.label for s in test])
@@ -181,10 +186,13 @@ def run_probe(
     cfg = {
         **dataclasses.asdict(config),
         "layer_resolved": layer,
+        "layer_choice": choice or {"method": "fixed" if config.layer is not None else "floor(0.375 L)"},
         "n_layers": n_layers,
         "n_train": n_train,
         "n_test": len(test),
     }
+    if config.leave_one_out:
+        cfg["leave_one_out"] = _leave_one_out(acts, layer, train, test, rows, n_train, config.probe)
     artifacts = write_probe_artifacts(output_dir, probes, sweep, layer, cfg, metrics) if output_dir else {}
     return AnalysisResult(
         metrics=metrics,
@@ -198,6 +206,28 @@ def run_probe(
             sweep_ci, cos_ci, refitted=f"truth_dir_cosine: both {config.probe} probe directions; nothing else"
         ),
     )
+
+
+def _leave_one_out(
+    acts: dict[str, torch.Tensor],
+    layer: int,
+    train: Sequence[Statement],
+    test: Sequence[Statement],
+    rows: Sequence[int],
+    n_train: int,
+    kind: str,
+) -> dict[str, dict[str, float]]:
+    """Held-out accuracy of each model's probe at ``layer`` with every dataset (training ones
+    and the held-out items) left out in turn — scikit-learn's LeaveOneGroupOut."""
+    from postmech_eval.estimators.probes import leave_one_dataset_out, make_probe
+
+    groups = [s.dataset for s in train] + [s.dataset for s in test]
+    y = np.array([s.label for s in train] + [s.label for s in test])
+    out = {}
+    for w, a in acts.items():
+        X = torch.cat([a[layer, :n_train], a[layer, n_train:][list(rows)]]).numpy()
+        out[w] = leave_one_dataset_out(make_probe(kind), X, y, groups)
+    return out
 
 
 def run_steering(
@@ -218,14 +248,21 @@ def run_steering(
         warnings.warn(f"Steering items hold only label {labels[0]}: the NIF metrics are NaN.", stacklevel=2)
     # Phase 1: each model's steering vector (MM probe at l_probe on the training datasets).
     vectors: dict[str, torch.Tensor] = {}
+    texts = [s.statement for s in train]
+    train_acts: dict[str, torch.Tensor] = {}
     for which in WHICH:
         model, tokenizer = pair.get(which)
         n_layers = _n_layers(model)
         layer = _layer(config, n_layers)
-        texts = [s.statement for s in train]
-        acts = statement_activations(model, tokenizer, texts, [layer], config.batch_size)[0]
-        probe = fit_probe(acts, train, config.probe)
+        read = range(n_layers) if layer is None else [layer]  # auto needs every layer
+        train_acts[which] = statement_activations(model, tokenizer, texts, read, config.batch_size)
+    choice = None
+    if layer is None:
+        layer, choice = choose_layer(train_acts, train, config.probe, config.val_fraction, config.seed)
+    for which, a in train_acts.items():
+        probe = fit_probe(a[layer if a.shape[0] > 1 else 0], train, config.probe)
         vectors[which] = torch.tensor(probe.steering_vector_, dtype=torch.float32)
+    del train_acts
     steer = _steer_layers(config, n_layers, layer)
     # Phase 2 (post first: it is still loaded when the pair holds one model at a time).
     pdiff: dict[str, torch.Tensor] = {}
@@ -278,6 +315,7 @@ def run_steering(
         **dataclasses.asdict(config),
         "layer_resolved": layer,
         "steer_layers_resolved": list(steer),
+        "layer_choice": choice or {"method": "fixed" if config.layer is not None else "floor(0.375 L)"},
         "n_layers": n_layers,
         "n_train": len(train),
         "n_demo_pool": len(demo_pool),
