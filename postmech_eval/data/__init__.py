@@ -234,29 +234,46 @@ def statements_path(name: str) -> Path:
     return DATA_DIR / "statements" / f"{name}.jsonl"
 
 
-def _resolve_statements(name: str | Path) -> tuple[Path, str]:
+def _resolve_statements(name: str | Path, data_dir: str | Path | None = None) -> tuple[Path, str]:
+    from postmech_eval.data.statement_files import SUFFIXES, in_data_dir
+
+    if data_dir is not None and not (isinstance(name, str) and "/" in name):
+        path = in_data_dir(str(name), data_dir)
+        return path, path.stem
     if isinstance(name, str) and name in STATEMENT_DATASETS:
         return statements_path(name), name
     as_path = Path(name)
-    if (
-        isinstance(name, Path)
-        or as_path.suffix in (".jsonl", ".json")
-        or as_path.exists()
-        or "/" in str(name)
-    ):
+    if isinstance(name, Path) or as_path.suffix in SUFFIXES or as_path.exists() or "/" in str(name):
         return as_path, as_path.stem
     raise _unknown("statement dataset", str(name), STATEMENT_DATASETS)
 
 
-def load_statements(name: str | Path, split: Split = "all") -> list[Statement]:
-    """Labelled statements of a bundled dataset (name) or of a user JSONL file (path).
+def _statement_rows(path: Path) -> list[tuple[int, dict]]:
+    from postmech_eval.data.statement_files import read_csv_rows
 
-    User files need 'statement' and 'label' per line; 'subject', 'object', 'dataset' and
-    'split' are optional ('dataset' defaults to the file stem).
+    if path.suffix == ".csv":
+        if not path.is_file():
+            raise MissingFileError(f"statement file must exist, got {str(path)!r}")
+        return read_csv_rows(path)
+    return _read_numbered(path)[1]
+
+
+def load_statements(
+    name: str | Path, split: Split = "all", *, data_dir: str | Path | None = None
+) -> list[Statement]:
+    """Labelled statements of a bundled dataset (name), a user file (CSV or JSONL path), a
+    directory of such files (one dataset per file), or ``<data_dir>/<name>.csv|.jsonl``.
+
+    User rows need 'statement' and 'label'; 'subject', 'object', 'dataset' and 'split' are
+    optional ('dataset' defaults to the file stem). See ``statement_files``.
     """
+    from postmech_eval.data.statement_files import statement_files
+
     _check_split(split)
-    path, default_name = _resolve_statements(name)
-    _, numbered = _read_numbered(path)
+    path, default_name = _resolve_statements(name, data_dir)
+    if path.is_dir():
+        return [s for f in statement_files(path) for s in load_statements(f, split)]
+    numbered = _statement_rows(path)
     validate_statements([r for _, r in numbered], path, line_numbers=[ln for ln, _ in numbered])
     kept = _filter_split(numbered, split, path)
     return [

@@ -40,13 +40,17 @@ class TruthProbeConfig(Config):
     it by validation accuracy on ``val_fraction`` of the TRAINING statements (never the test
     set; see ``layer_choice``); ``heldout`` is a bundled dataset name or a path to a statement
     file; ``split`` picks the held-out items. ``leave_one_out``: also a table of held-out
-    accuracies with every dataset left out in turn (scikit-learn's LeaveOneGroupOut)."""
+    accuracies with every dataset left out in turn (scikit-learn's LeaveOneGroupOut).
+    ``data_dir``: a directory of the user's statement files (CSV ``statement,label[,...]`` or
+    JSONL, one per dataset, e.g. the paper's geometry-of-truth CSVs); ``heldout`` and
+    ``train_datasets`` then name files in it (``cities`` -> ``<data_dir>/cities.csv``)."""
 
     heldout: str = "cities"
     train_datasets: tuple[str, ...] = TRAIN_DATASETS
     layer: int | str | None = None
     val_fraction: float = 0.2
     leave_one_out: bool = False
+    data_dir: str | None = None
     probe: Literal["mm", "lr"] = "mm"
     split: Literal["train", "test", "all"] = "test"
     seed: int = 0
@@ -80,6 +84,7 @@ class TruthSteeringConfig(Config):
     train_datasets: tuple[str, ...] = TRAIN_DATASETS
     layer: int | str | None = None
     val_fraction: float = 0.2
+    data_dir: str | None = None
     steer_layers: tuple[int, ...] | None = None
     coeff: float = 1.0
     probe: Literal["mm", "lr"] = "mm"
@@ -123,7 +128,9 @@ def _check_common(cfg: Any) -> None:
 
 def _heldout_statements(config: Any, split: str) -> list[Statement]:
     """Held-out statements of `split`; a user file without 'split' fields gives all its lines."""
-    rows = load_statements(config.heldout, "all")  # validates the file: one error naming file:line
+    rows = load_statements(
+        config.heldout, "all", data_dir=config.data_dir
+    )  # validates the file: one error naming file:line
     if split == "all" or any(not s.split for s in rows):
         return rows
     return [s for s in rows if s.split == split]
@@ -160,7 +167,9 @@ def _as_statements(items: Sequence[dict] | None, config: Any) -> list[Statement]
 
 
 def _training_statements(config: Any) -> list[Statement]:
-    return [s for name in config.train_datasets for s in load_statements(name, "all")]
+    return [
+        s for name in config.train_datasets for s in load_statements(name, "all", data_dir=config.data_dir)
+    ]
 
 
 def _layer(config: Any, n_layers: int) -> int | None:
