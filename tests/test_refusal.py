@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -258,21 +259,53 @@ def test_num_threads_applies_during_run_and_is_restored(tiny) -> None:
     assert res.config["torch_threads"] == 1 and torch.get_num_threads() == before
 
 
-def test_auto_reports_its_pick_and_considers_last_layer_output(tiny) -> None:
-    res = run(_pair(tiny), RefusalConfig(layer="auto", auto_positions=2, **tiny["kw"]))
+@pytest.mark.filterwarnings("ignore:refusal auto search")  # random tiny models: nothing adds refusal
+def test_auto_reports_its_pick_per_candidate_in_an_artifact(tiny, tmp_path) -> None:
+    res = run(_pair(tiny), RefusalConfig(layer="auto", auto_positions=2, **tiny["kw"]), output_dir=tmp_path)
+    table = json.loads(Path(res.artifacts["auto"]).read_text())
     for w in ("base", "post"):
         auto = res.config[f"refusal_auto_{w}"]
+        assert table[w] == json.loads(json.dumps(auto))  # the artifact is the results' table
         assert res.config[f"refusal_layer_source_{w}"] == "auto"
         assert res.metrics[f"refusal_layer_{w}"] == res.config[f"refusal_layer_{w}"]
-        assert max(r["layer"] for r in auto["scores"]) == N_LAYERS  # resid_post of the last layer
+        assert {r["layer"] for r in auto["scores"]} == {1, 2}  # < 0.8 L = 2.4; layer 0 has no direction
         assert {r["position"] for r in auto["scores"]} == {-1, -2}
-        best = max(auto["scores"], key=lambda r: r["score"])
-        assert best["score"] == next(
-            r["score"]
-            for r in auto["scores"]
-            if (r["layer"], r["position"])
-            == (res.config[f"refusal_layer_{w}"], res.config[f"refusal_position_{w}"])
+        pick = next(r for r in auto["scores"] if r["rank"] == 1)
+        assert (pick["layer"], pick["position"]) == (
+            res.config[f"refusal_layer_{w}"],
+            res.config[f"refusal_position_{w}"],
         )
+        assert auto["settings"]["score"] == "generate" and auto["settings"]["max_kl"] == 0.1
+
+
+def test_addition_uses_the_targets_alpha_for_both_directions(tiny, tmp_path) -> None:
+    """METHODS §4: on model T, r_T and the other model's r are both added with T's alpha."""
+    from safetensors.torch import load_file
+
+    from postmech_eval.engine.generation import generate
+    from postmech_eval.engine.hooks import AddVector
+    from postmech_eval.estimators.refusal_direction import site_for_layer
+
+    cfg = RefusalConfig(layer=1, judge_phrases=LETTER_JUDGE, **tiny["kw"])
+    res = run(_pair(tiny), cfg, output_dir=tmp_path)
+    dirs = load_file(res.artifacts["directions"])
+    alphas = {w: res.config[f"refusal_alpha_{w}"] for w in ("base", "post")}
+    assert alphas["base"] != pytest.approx(alphas["post"], rel=0.05)  # else the test shows nothing
+    harmless = [r for r in res.records if r["kind"] == "harmless"]
+    pair = _pair(tiny)
+    for target, other, template in (("post", "base", "chat"), ("base", "post", cfg.base_template)):
+        model, tok = pair.get(target)
+        prompts = format_prompts(tok, [r["instruction"] for r in harmless], template)
+        site = site_for_layer(1, N_LAYERS)
+
+        def added(source: str, coeff: float, model=model, tok=tok, prompts=prompts, site=site) -> list[str]:
+            iv = [AddVector(site=site, vector=dirs[f"direction_{source}"], coeff=coeff)]
+            return generate(model, tok, prompts, max_new_tokens=6, batch_size=8, interventions=iv)
+
+        for source in (target, other):
+            ours = [r["completions"][target][f"add_{source}"] for r in harmless]
+            assert ours == added(source, alphas[target])
+        assert added(other, alphas[other]) != added(other, alphas[target])  # the coefficient matters
 
 
 def test_one_at_a_time_never_holds_both_models(tiny) -> None:
@@ -384,6 +417,45 @@ def test_organism_default_is_the_generation_sweeps_best_site(organism_default) -
     }
     assert max(sweep, key=sweep.get) == ORGANISM_SITES["sft"]
     assert sweep[ORGANISM_SITES["sft"]] == pytest.approx(effect(organism_default.metrics))
+
+
+@needs_organisms
+def test_organism_auto_picks_the_site_a_generation_sweep_picks() -> None:
+    """METHODS §4 acceptance: among the candidates auto keeps (layer < 0.8 L, ablation KL <= 0.1,
+    addition raises refusal log-odds), generating 32 tokens under ablation on the harmful
+    TEST prompts and judging them ranks auto's pick (chosen on validation prompts) first, and
+    ablating it removes most of sft's refusal. About 30 s on a busy 2-core CPU."""
+    from postmech_eval.analyses.refusal.plan import KINDS, preflight, resolve_site, train_sets
+    from postmech_eval.engine.generation import generate
+    from postmech_eval.engine.hooks import AblateDirection
+
+    pair = ModelPair("organism:base", "organism:sft")
+    cfg = RefusalConfig(layer="auto", progress=False)
+    model, tok = pair.get("post")
+    plan, train = preflight(pair, cfg)["post"], {k: train_sets(cfg, k)[0] for k in KINDS}
+    site = resolve_site((model, tok), plan, train, cfg)
+    table = site.search.scores
+    assert all(r["layer"] < 0.8 * 6 for r in table) and not site.search.relaxed
+    kept = [(r["layer"], r["position"]) for r in table if r["kept"]]
+    assert len(kept) >= 3 and all(r["kl_harmless"] <= 0.1 for r in table if r["kept"])
+    # each kept candidate's direction as a fixed site (layer=l, position=p) fits it
+    fixed = {
+        p: resolve_site((model, tok), replace(plan, layer=1, position=p), train, cfg)
+        for p in {p for _, p in kept}
+    }
+    test = format_prompts(tok, [r.instruction for r in train_sets(cfg, "harmful")[1]], "chat")
+    judge = PrefixJudge()
+
+    def ablated_refusal(key: tuple[int, int]) -> float:
+        iv = [AblateDirection(direction=fixed[key[1]].per_layer[key[0]])]
+        return sum(
+            map(judge, generate(model, tok, test, max_new_tokens=32, batch_size=32, interventions=iv))
+        ) / len(test)
+
+    sweep = {key: ablated_refusal(key) for key in kept}
+    assert min(sweep, key=sweep.get) == (site.layer, site.position)
+    plain = sum(map(judge, generate(model, tok, test, max_new_tokens=32, batch_size=32))) / len(test)
+    assert plain >= 0.8 and sweep[(site.layer, site.position)] <= 0.25
 
 
 def test_default_run_writes_no_pickle_format_file(tiny, tmp_path) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from postmech_eval.engine.capture import logits_last
 from postmech_eval.estimators.refusal_direction import (
     RefusalDirection,
     check_layer,
@@ -12,7 +11,6 @@ from postmech_eval.estimators.refusal_direction import (
     post_instruction_length,
     refusal_logodds,
     refusal_token_ids,
-    search_site,
     site_for_layer,
 )
 from tests.tiny_models import tiny_model, tiny_tokenizer
@@ -103,27 +101,3 @@ def test_refusal_token_ids_first_tokens() -> None:
     tok = tiny_tokenizer()
     ids = refusal_token_ids(tok, ["I cannot", "sorry about that"])
     assert ids == sorted({tok.convert_tokens_to_ids("i"), tok.convert_tokens_to_ids("sorry")})
-
-
-def test_search_finds_planted_direction_at_last_layer_output() -> None:
-    """A direction aligned with the refusal token's unembedding, added at the last layer's
-    output, raises refusal log-odds most; the search must consider layer L and pick it."""
-    model, tok = tiny_model("llama", n_layers=2), tiny_tokenizer()
-    ids = refusal_token_ids(tok, ["I cannot"])
-    planted = model.lm_head.weight[ids[0]].detach() * model.model.norm.weight.detach()
-    gen = torch.Generator().manual_seed(3)
-    grid = {}
-    for layer in range(3):
-        d = planted if layer == 2 else torch.randn(64, generator=gen)
-        rd = RefusalDirection(layer=layer, position=-1).fit(torch.stack([d, d]), torch.zeros(2, 64))
-        rd.alpha_ = 20.0
-        grid[(layer, -1)] = rd
-    result = search_site(model, tok, grid, _prompts(HARMFUL), _prompts(HARMLESS), ids, criterion="add")
-    assert (result.layer, result.position) == (2, -1)
-    assert [r["layer"] for r in result.scores] == [0, 1, 2]
-    gain = {r["layer"]: r["add_gain"] for r in result.scores}
-    assert gain[2] > max(gain[0], gain[1])
-    base = refusal_logodds(logits_last(model, tok, _prompts(HARMLESS)), ids).mean()
-    assert result.baseline["harmless_logodds"] == pytest.approx(float(base), abs=1e-5)
-    with pytest.raises(ValueError, match="'criterion'"):
-        search_site(model, tok, grid, _prompts(HARMFUL), _prompts(HARMLESS), ids, criterion="best")  # type: ignore[arg-type]

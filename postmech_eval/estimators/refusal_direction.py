@@ -3,11 +3,9 @@
 Why: METHODS §4 (after Arditi et al. 2024, "Refusal in language models is mediated by a
 single direction") takes r = mean act(harmful) - mean act(harmless) at one layer input
 and one post-instruction position. Which (layer, position) carries the refusal signal
-differs between models — a scoping trial on a 4-layer organism found it only at the last
-layer's *output* — so besides a fixed site this module offers the paper's search: every
-candidate direction is scored by what it does (ablating it should make harmful prompts
-stop refusing, adding it should make harmless prompts refuse), read cheaply from the
-log-odds of refusal tokens at the last prompt position instead of generating text.
+differs between models, so this module fits a candidate at every (layer, position)
+(:func:`fit_grid`) and gives the refusal-token log-odds the search of
+:mod:`postmech_eval.analyses.refusal.search` (``layer: auto``) scores them with.
 
 Layer numbering: a direction "at layer l" is read from ``blocks.{l}.resid_pre`` for
 0 <= l < L and, for l == L, from ``blocks.{L-1}.resid_post`` (the last layer's output,
@@ -17,17 +15,13 @@ before the final norm). So layers run 0..L inclusive; see :func:`site_for_layer`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
 from postmech_eval.config import UserError
-from postmech_eval.engine.capture import collect, encode, logits_last
-from postmech_eval.engine.hooks import AblateDirection, AddVector
+from postmech_eval.engine.capture import collect, encode
 from postmech_eval.engine.sites import make_site
-
-Criterion = Literal["both", "ablate", "add"]
 
 
 def check_layer(layer: int, n_layers: int, name: str = "layer") -> int:
@@ -170,66 +164,3 @@ def refusal_logodds(logits: torch.Tensor, token_ids: Sequence[int]) -> torch.Ten
     mask = torch.zeros(logits.shape[-1], dtype=torch.bool)
     mask[list(token_ids)] = True
     return (torch.logsumexp(logp[:, mask], -1) - torch.logsumexp(logp[:, ~mask], -1)).float()
-
-
-@dataclass
-class SearchResult:
-    """The pick of :func:`search_site` and the table it was picked from."""
-
-    layer: int
-    position: int
-    criterion: str
-    baseline: dict[str, float]
-    scores: list[dict[str, float]] = field(default_factory=list)
-
-
-def search_site(
-    model: Any,
-    tokenizer: Any,
-    grid: dict[tuple[int, int], RefusalDirection],
-    harmful_val: Sequence[str],
-    harmless_val: Sequence[str],
-    token_ids: Sequence[int],
-    criterion: Criterion = "both",
-    batch_size: int = 16,
-) -> SearchResult:
-    """Score every candidate of ``grid`` on validation prompts; pick the best.
-
-    For a candidate r (layer l, coefficient alpha = its mean projection difference):
-    ``ablate_drop`` = mean refusal log-odds on harmful prompts without intervention minus
-    with r ablated everywhere (all layers, all positions); ``add_gain`` = mean log-odds on
-    harmless prompts with alpha r added at layer l (all positions) minus without. The
-    criterion maximises ``ablate_drop + add_gain`` ("both"), or one of them. Ties go to the
-    earlier candidate in (layer, position-from-end) order, so the pick is deterministic.
-    """
-    if criterion not in ("both", "ablate", "add"):
-        raise UserError(
-            f"The 'criterion' parameter must be one of ['both', 'ablate', 'add']. Got {criterion!r} instead."
-        )
-    from postmech_eval.engine.arch import get_adapter
-
-    n_layers = get_adapter(model).n_layers
-
-    def score(prompts: Sequence[str], ivs: Sequence[Any] = ()) -> float:
-        logits = logits_last(model, tokenizer, list(prompts), batch_size=batch_size, interventions=ivs)
-        return float(refusal_logodds(logits, token_ids).mean())
-
-    base_h, base_l = score(harmful_val), score(harmless_val)
-    rows: list[dict[str, float]] = []
-    best: tuple[float, int, int] | None = None
-    for (layer, pos), rd in sorted(grid.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
-        drop = gain = 0.0
-        if criterion in ("both", "ablate"):
-            drop = base_h - score(harmful_val, [AblateDirection(direction=rd.direction_)])
-        if criterion in ("both", "add"):
-            site = site_for_layer(layer, n_layers)
-            add = AddVector(site=site, vector=rd.direction_, coeff=rd.alpha_)
-            gain = score(harmless_val, [add]) - base_l
-        total = drop + gain
-        rows.append({"layer": layer, "position": pos, "ablate_drop": drop, "add_gain": gain, "score": total})
-        if best is None or total > best[0]:
-            best = (total, layer, pos)
-    if best is None:
-        raise UserError("The 'grid' parameter must hold at least one candidate direction. Got none.")
-    baseline = {"harmful_logodds": base_h, "harmless_logodds": base_l}
-    return SearchResult(layer=best[1], position=best[2], criterion=criterion, baseline=baseline, scores=rows)

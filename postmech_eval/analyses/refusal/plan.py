@@ -17,15 +17,14 @@ from typing import Any
 
 import torch
 
+from postmech_eval.analyses.refusal.search import SearchResult, search_site
 from postmech_eval.config import UserError
 from postmech_eval.estimators.refusal_direction import (
     RefusalDirection,
-    SearchResult,
     check_layer,
     fit_grid,
     post_instruction_length,
     refusal_token_ids,
-    search_site,
 )
 
 KINDS: tuple[str, ...] = ("harmful", "harmless")
@@ -33,12 +32,14 @@ WHICH: tuple[str, ...] = ("base", "post")
 #: Fraction of depth of METHODS §4's default layer (floor(0.35 L); 11 for L = 32).
 DEFAULT_LAYER_FRACTION = 0.35
 #: Refusal sites of the bundled organisms (name -> (layer, position)), used as their
-#: ``layer="default"``. Chosen by a generation sweep on the shipped weights (layers 1..6 x
-#: positions -1/-3, refusal rates of 32-token greedy completions; tests/test_refusal.py,
-#: slow, re-runs it): at layer 5, position -1, ablating sft's own direction takes harmful
-#: refusal 0.82 -> 0.05 and adding it takes harmless 0.08 -> 0.53, the largest sum. ``auto``'s
-#: cheaper first-token log-odds proxy ranks layer 6 first, where addition works (0.89) but
-#: ablation does not (0.80); METHODS' floor(0.35 L) = 2 ablates (0.15) but barely adds (0.13).
+#: ``layer="default"``. Chosen by a generation sweep on the shipped weights over every
+#: layer (1..6 x positions -1/-3, refusal rates of 32-token greedy completions;
+#: tests/test_refusal.py, slow, re-runs it): at layer 5, position -1, ablating sft's own
+#: direction takes harmful refusal 0.82 -> 0.05 and adding it takes harmless 0.08 -> 0.53,
+#: the largest sum. Layer 5 is not an ``auto`` candidate (METHODS §4 keeps layers < 0.8 L =
+#: 4.8); among those, auto picks (3, -1) for sft (ablation 0.82 -> 0.18, addition 0.08 ->
+#: 0.15; see the task README), and METHODS' floor(0.35 L) = 2 ablates (0.15) but barely adds
+#: (0.13).
 ORGANISM_SITES: dict[str, tuple[int, int]] = {"base": (5, -1), "sft": (5, -1)}
 
 
@@ -70,13 +71,13 @@ class ModelSite:
             "layer": self.layer,
             "position": self.position,
             "layer_source": self.layer_source,
+            # the coefficient of every addition on this model, its own direction's and the other's
             "alpha": float(alpha) if alpha is not None else self.direction.alpha_,
             "hookpoint": self.hookpoint,
             "n_fit": [self.direction.n_harmful_, self.direction.n_harmless_],
         }
         if self.search is not None:
-            out["auto"] = {"criterion": self.search.criterion, "baseline": self.search.baseline,
-                           "scores": self.search.scores}  # fmt: skip
+            out["auto"] = self.search.to_dict()
         return out
 
 
@@ -204,7 +205,7 @@ def preflight(pair: Any, config: Any) -> dict[str, Plan]:
             if organism in ORGANISM_SITES:
                 (layer_spec, position), source = (
                     ORGANISM_SITES[organism],
-                    f"organism default ({organism}; auto pick)",
+                    f"organism default ({organism}; generation sweep)",
                 )
             else:
                 layer_spec, source = DEFAULT_LAYER_FRACTION, "METHODS default floor(0.35 L)"
@@ -238,7 +239,7 @@ def resolve_site(loaded: tuple[Any, Any], plan: Plan, train: dict[str, list[Any]
         random.Random(f"{config.seed}:{k}:fit").shuffle(prompts[k])
     auto = plan.layer is None
     # The validation prompts are held out in every mode, so a fixed site equal to auto's pick
-    # fits exactly auto's direction (the organism default reproduces layer=auto's numbers).
+    # fits exactly auto's direction (layer=3 reproduces layer=auto's numbers on the organisms).
     n_val = config.auto_n_val
     if not auto and any(len(prompts[k]) <= n_val for k in KINDS):
         n_val = 0
@@ -257,11 +258,15 @@ def resolve_site(loaded: tuple[Any, Any], plan: Plan, train: dict[str, list[Any]
     grid = fit_grid(model, tok, fit["harmful"], fit["harmless"], positions, progress=config.progress, **kw)
     search = None
     if auto:
-        ids = refusal_token_ids(tok, config.score_phrases)
+        from postmech_eval.estimators.judges import PrefixJudge
+
         val = {k: prompts[k][:n_val] for k in KINDS}
         search = search_site(
-            model, tok, grid, val["harmful"], val["harmless"], ids, config.auto_criterion, **kw
-        )
+            model, tok, grid, val["harmful"], val["harmless"], refusal_token_ids(tok, config.score_phrases),
+            PrefixJudge(phrases=config.judge_phrases), score=config.auto_score, max_kl=config.auto_max_kl,
+            max_layer_fraction=config.auto_max_layer_fraction, min_add_gain=config.auto_min_add_gain,
+            alpha=config.alpha, max_new_tokens=config.auto_max_new_tokens, **kw,
+        )  # fmt: skip
         layer, position = search.layer, search.position
     else:
         layer, position = int(plan.layer), plan.position  # type: ignore[arg-type]

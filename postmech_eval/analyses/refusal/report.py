@@ -225,6 +225,11 @@ def write_artifacts(
     rec_path = out / "refusal_records.jsonl"
     write_text(rec_path, "".join(json.dumps(r, default=str) + "\n" for r in records))
     artifacts = {"directions": str(st), "directions_json": str(js), "records": str(rec_path)}
+    searches = {w: sites[w].search.to_dict() for w in WHICH if sites[w].search is not None}
+    if searches:  # layer=auto: what it picked per model and every candidate's scores
+        auto = out / "refusal_auto.json"
+        write_text(auto, json.dumps({"method": "METHODS §4 auto site search", **searches}, indent=2))
+        artifacts["auto"] = str(auto)
     for w in WHICH:
         s = sites[w]
         coeff = float(config["alpha"]) if config["alpha"] is not None else s.direction.alpha_
