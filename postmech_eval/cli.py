@@ -23,9 +23,15 @@ def _check_metadata(raw: str | None, tasks: tuple[str, ...]) -> None:
     if raw:
         meta = _parse_metadata(raw)
     fields = {t: set(config_fields(t)) for t in tasks if t in ANALYSES}
+    from postmech_eval.harness.task import HUB_METADATA_KEYS, STATEMENT_HUB_KEYS
+
     valid = set().union(*fields.values()) | (
         {"dataset", "split"} if "postmech_statements_mc" in tasks else set()
     )
+    if "postmech_refusal_transfer_hub" in tasks:
+        valid |= set(HUB_METADATA_KEYS)
+    if any(t.startswith("postmech_truth") and t.endswith("_hub") for t in tasks):
+        valid |= {*STATEMENT_HUB_KEYS, "hub_cache_dir"}
     for key in meta:
         if key not in valid:
             raise UnknownNameError(
@@ -33,7 +39,7 @@ def _check_metadata(raw: str | None, tasks: tuple[str, ...]) -> None:
             )
     for task, names in fields.items():
         config = build_config(task, {k: v for k, v in meta.items() if k in names})
-        if task != "postmech_refusal_transfer_hub":  # its docs come from the hub: checked in the run
+        if not spec_for(task).from_hub:  # hub docs are built (and checked) in the run
             spec_for(task).load()[2](config)  # reads (and validates) the task's data files
 
 

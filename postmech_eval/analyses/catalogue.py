@@ -26,6 +26,8 @@ CATALOGUE: dict[str, tuple[Metric, ...]] = {
     "postmech_truth_steering": STEERING_METRICS,
     "postmech_refusal_transfer": REFUSAL,
     "postmech_refusal_transfer_hub": REFUSAL,
+    "postmech_truth_probe_hub": PROBE_METRICS,
+    "postmech_truth_steering_hub": STEERING_METRICS,
     "postmech_entropy_neurons": CONFIDENCE,
 }
 #: the tasks of the ``postmech`` group (the hub variant is opt-in).
@@ -118,12 +120,19 @@ class AnalysisSpec:
     items: str
     docs: str = "postmech_eval.harness.task:load_docs"
 
+    @property
+    def from_hub(self) -> bool:
+        """Docs built from a dataset at load time (checked then, not before the model loads)."""
+        return self.docs != "postmech_eval.harness.task:load_docs"
+
     def load(self) -> tuple[Callable[..., Any], type, Callable[..., list[dict]]]:
         return _resolve(self.run), _resolve(self.config), _resolve(self.items)
 
 
 _REFUSAL = "postmech_eval.analyses.refusal.run"
 _TRUTH = "postmech_eval.analyses.truth.run"
+_STATEMENT_HUB = "postmech_eval.harness.statement_hub:load_docs"
+DEFAULT_DOCS = "postmech_eval.harness.task:load_docs"
 ANALYSES: dict[str, AnalysisSpec] = {
     "postmech_refusal_transfer": AnalysisSpec(
         run=f"{_REFUSAL}:run", config=f"{_REFUSAL}:RefusalConfig", items=f"{_REFUSAL}:default_items"
@@ -137,6 +146,19 @@ ANALYSES: dict[str, AnalysisSpec] = {
     ),
     "postmech_truth_probe": AnalysisSpec(
         run=f"{_TRUTH}:run_probe", config=f"{_TRUTH}:TruthProbeConfig", items=f"{_TRUTH}:default_probe_items"
+    ),
+    # Same analyses; their statements come from one hub dataset (statement_hub builds the files).
+    "postmech_truth_probe_hub": AnalysisSpec(
+        run=f"{_TRUTH}:run_probe",
+        config=f"{_TRUTH}:TruthProbeConfig",
+        items=f"{_TRUTH}:default_probe_items",
+        docs=_STATEMENT_HUB,
+    ),
+    "postmech_truth_steering_hub": AnalysisSpec(
+        run=f"{_TRUTH}:run_steering",
+        config=f"{_TRUTH}:TruthSteeringConfig",
+        items=f"{_TRUTH}:default_steering_items",
+        docs=_STATEMENT_HUB,
     ),
     "postmech_truth_steering": AnalysisSpec(
         run=f"{_TRUTH}:run_steering",
