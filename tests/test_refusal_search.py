@@ -83,6 +83,9 @@ def test_kl_is_first_token_kl_of_ablation_and_discards(setup) -> None:
         assert r["kl_harmless"] == pytest.approx(float(ref), rel=1e-6, abs=1e-9)
         assert r["kept"]
     assert first_token_kl(plain, plain) == pytest.approx(0.0, abs=1e-12)
+    masked = plain.clone()
+    masked[:, :3] = -math.inf  # a token the model never emits contributes 0, not NaN
+    assert math.isfinite(first_token_kl(masked, plain))
     max_kl = statistics.median(r["kl_harmless"] for r in res0.scores)
     res = _search(setup, max_kl=max_kl, min_add_gain=-math.inf)
     assert not res.relaxed

@@ -69,7 +69,8 @@ def first_token_kl(plain_logits: torch.Tensor, other_logits: torch.Tensor) -> fl
     """Mean over rows of KL(softmax(plain) || softmax(other)), [n, vocab] each, in nats."""
     p = torch.log_softmax(plain_logits.double(), dim=-1)
     q = torch.log_softmax(other_logits.double(), dim=-1)
-    return float((p.exp() * (p - q)).sum(-1).mean())
+    terms = torch.where(p > -math.inf, p.exp() * (p - q), 0.0)  # 0 log 0 = 0 (masked tokens)
+    return float(terms.sum(-1).mean())
 
 
 def search_site(
