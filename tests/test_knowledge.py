@@ -17,6 +17,7 @@ import torch
 
 from postmech_eval.analyses.catalogue import metric_names
 from postmech_eval.analyses.knowledge import report
+from postmech_eval.analyses.knowledge.pairs import column_layout
 from postmech_eval.analyses.knowledge.run import (
     SUFFIX,
     KnowledgeConfig,
@@ -115,13 +116,20 @@ def test_prompt_has_two_true_two_false_shots_and_positions_end_the_statement(tok
     assert sorted(line.rsplit(" ", 1)[1] for line in lines[:4]) == ["FALSE", "FALSE", "TRUE", "TRUE"]
     assert all(SUFFIX + " " in line for line in lines[:4]) and lines[4].endswith(SUFFIX)
     n_suffix = len(tok(SUFFIX, add_special_tokens=False)["input_ids"])
-    assert p.positions == (-n_suffix - 3, -n_suffix - 2, -n_suffix - 1)
+    assert n_suffix == 4  # this statement is :
+    # the last 3 statement tokens, then every suffix token up to the prompt's end
+    assert p.positions == (-n_suffix - 3, -n_suffix - 2, -n_suffix - 1, -4, -3, -2, -1)
     ids = p.true_ids[0]
-    assert tok.decode([int(ids[len(ids) + p.positions[-1]])]) == "."
-    assert p.columns == (0, 1, 2)
+    assert tok.decode([int(ids[len(ids) + p.positions[2]])]) == "."
+    assert [tok.decode([int(ids[len(ids) + j])]) for j in p.positions[3:]] == ["this", "statement", "is", ":"]
+    assert p.columns == (0, 1, 2, 3, 4, 5, 6)
+    assert p.suffix_ids == tuple(int(ids[len(ids) + j]) for j in p.positions[3:])
     long = build_pairs(items, tok, KnowledgeConfig(n_positions=20))[0][0]
     n_stmt = len(tok(items[long.true_index]["statement"], add_special_tokens=False)["input_ids"])
-    assert len(long.positions) == n_stmt and long.columns == tuple(range(20 - n_stmt, 20))
+    assert len(long.positions) == n_stmt + n_suffix
+    assert long.columns == tuple(range(20 - n_stmt, 20)) + (20, 21, 22, 23)
+    off = build_pairs(items, tok, KnowledgeConfig(n_positions=3, patch_suffix=False))[0][0]
+    assert off.positions == p.positions[:3] and off.columns == (0, 1, 2) and off.suffix_ids == ()
 
 
 def test_report_formulas_match_numpy() -> None:
@@ -134,7 +142,11 @@ def test_report_formulas_match_numpy() -> None:
     assert report.iou(mask, mask) == 1.0 and report.iou(mask, ~mask) == 0.0
     pk = report.peak(ta)
     layer, col = np.unravel_index(np.argmax(a), a.shape)
-    assert (pk["layer"], pk["position"]) == (layer, col - 5)
+    assert (pk["layer"], pk["position"]) == (layer, col - 5) and pk["column"] == col
+    second = report.peak(ta, exclude=(int(layer), int(col)))  # the runner-up cell
+    masked = a.copy()
+    masked[layer, col] = -np.inf
+    assert (second["layer"], second["column"]) == np.unravel_index(np.argmax(masked), a.shape)
     e = report.normalised(torch.tensor([1.0, 3.0]), ld_true=3.0, ld_false=1.0)
     assert e.tolist() == [0.0, 1.0]
     with_nan = ta.clone()
@@ -150,9 +162,10 @@ def test_report_formulas_match_numpy() -> None:
 
 def test_config_parses_strings_and_rejects_typos() -> None:
     cfg = KnowledgeConfig.from_kwargs(
-        {"datasets": "cities|facts", "n_positions": "3", "cross_model": "false"}
+        {"datasets": "cities|facts", "n_positions": "3", "cross_model": "false", "patch_suffix": "false"}
     )
     assert cfg.datasets == ("cities", "facts") and cfg.n_positions == 3 and cfg.cross_model is False
+    assert cfg.patch_suffix is False and KnowledgeConfig().patch_suffix is True
     with pytest.raises(KeyError, match="n_positions"):
         KnowledgeConfig.from_kwargs({"n_position": "3"})
     with pytest.raises(ValueError, match="min_gap"):
@@ -173,14 +186,16 @@ def _naive_mean_heatmap(model, tok, items, cfg) -> torch.Tensor:
         return logits[:, t_id] - logits[:, f_id]
 
     heat = []
-    for p in build_pairs(items, tok, cfg)[0]:
+    built = build_pairs(items, tok, cfg)[0]
+    width = column_layout(built, tok, cfg).width
+    for p in built:
         with torch.no_grad():
             ld_t, ld_f = (float(readout(model(ids).logits[:, -1])[0]) for ids in (p.true_ids, p.false_ids))
         if abs(ld_t - ld_f) < cfg.min_gap:
             continue
         values = patching.trace(model, p.true_ids).values(p.positions)
         cells = patch_cells_naive(model, p.false_ids, values, p.positions, readout)
-        e = torch.full((cells.shape[0], cfg.n_positions), float("nan"))
+        e = torch.full((cells.shape[0], width), float("nan"))
         e[:, list(p.columns)] = (cells - ld_f) / (ld_t - ld_f)
         heat.append(e)
     return torch.nanmean(torch.stack(heat), 0)
@@ -203,8 +218,10 @@ def test_run_same_model_twice_is_identical_and_matches_naive(tok, tmp_path: Path
     assert math.isclose(m["cross_recovery_base_to_post"], float(heat[mask].mean()), abs_tol=1e-5)
     assert torch.allclose(heat, _naive_mean_heatmap(model, tok, items, cfg), atol=1e-4)
     assert m["attribution_corr"] > 0.5
-    for name in report.HEATMAPS:
-        assert Path(res.artifacts[f"figure_{name}"]).stat().st_size > 0
+    assert payload["labels"] == ["stmt-4", "stmt-3", "stmt-2", "stmt-1", "this", "statement", "is", ":"]
+    assert heat.shape == (3, 4 + 4) and res.config["columns"] == payload["labels"]
+    for name in ("figure", "figure_cross", "figure_dataset_toy"):
+        assert Path(res.artifacts[name]).stat().st_size > 0
     # records aligned with items; unk statements excluded with the reason
     assert len(res.records) == len(items)
     for item, rec in zip(items, res.records, strict=True):

@@ -31,10 +31,13 @@ class KnowledgeConfig(Config):
     Layers: a heatmap row l is the residual stream *output* of block l
     (``blocks.{l}.resid_post``, the h_l of METHODS) patched at one position.
 
-    ``n_positions``: heatmap columns = the last n tokens of the *statement* inside the
-    prompt (column -1 = the statement's final token, just before " This statement is:").
+    Columns: the last ``n_positions`` tokens of the *statement* inside the prompt (counted
+    from the statement's end: -1 = its final token), then, with ``patch_suffix`` (on, as the
+    paper's reference code does), every token of the suffix " This statement is:".
     Shorter statements leave their leading columns empty (NaN, skipped in means); a column
     that fewer than ``min_coverage`` of the pairs reach is left out of the heatmaps (null).
+    Heatmaps and metrics are computed pooled over the datasets (the headline metrics) and
+    per dataset (artifacts and the result config).
     ``max_pairs_per_dataset`` keeps the run within minutes; pairs are a seeded sample.
     ``correct_only``: also drop pairs a model judges the wrong way round (LD_true < LD_false);
     METHODS only drops |LD_true - LD_false| < ``min_gap``, so this is off by default.
@@ -45,6 +48,7 @@ class KnowledgeConfig(Config):
     fewshot_split: Literal["train", "test", "all"] = "train"
     max_pairs_per_dataset: int = 20
     n_positions: int = 10
+    patch_suffix: bool = True
     shots_per_label: int = 2
     min_gap: float = 1e-3
     correct_only: bool = False

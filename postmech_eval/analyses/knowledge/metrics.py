@@ -14,7 +14,8 @@ METRICS = check_unique(
             "patch_peak_layer_shift",
             "lower",
             "pair",
-            "\\|peak layer B − peak layer P\\| / L (0 = the peak did not move)",
+            "\\|peak layer B − peak layer P\\| / L (0 = the peak did not move; the last layer's "
+            "final-token cell, E = 1 by construction, is not a candidate)",
         ),
         metric(
             "cross_recovery_base_to_post",

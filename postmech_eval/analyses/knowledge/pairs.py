@@ -8,12 +8,14 @@ model runs; keeping it apart makes the pairing rules testable on their own.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 
+from postmech_eval.analyses.knowledge.columns import ColumnLayout
 from postmech_eval.analyses.knowledge.config import KnowledgeConfig
 from postmech_eval.data.statement_prompt import SUFFIX, answer_token_ids, few_shot  # noqa: F401  (SUFFIX re-exported)
 
@@ -22,8 +24,11 @@ from postmech_eval.data.statement_prompt import SUFFIX, answer_token_ids, few_sh
 class StatementPair:
     """A (true, false) pair of one dataset with its few-shot prompt, ready to patch.
 
-    ``positions``: negative prompt offsets of the last n statement tokens (same for both
-    prompts); ``columns``: the heatmap column of each (n_positions - len .. n_positions-1).
+    ``positions``: negative prompt offsets of the patched tokens (same for both prompts):
+    the last n statement tokens, then (``patch_suffix``) every token of the suffix;
+    ``columns``: the heatmap column of each (statement tokens n_positions - len ..
+    n_positions - 1, suffix tokens n_positions ..; see ``columns.ColumnLayout``);
+    ``suffix_ids``: the suffix's token ids in this prompt (empty when it is not patched).
     """
 
     pair_id: int
@@ -36,6 +41,7 @@ class StatementPair:
     false_ids: torch.Tensor
     positions: tuple[int, ...]
     columns: tuple[int, ...]
+    suffix_ids: tuple[int, ...] = ()
 
     @property
     def own_start(self) -> int:
@@ -76,6 +82,8 @@ def build_pairs(
     """Match true/false statements per dataset: same object, same statement token length,
     different subject; then attach a seeded few-shot prompt shared by both members.
 
+    With ``patch_suffix`` the suffix tokens are patched too; pairs whose suffix tokenizes
+    differently from the others' are dropped (``suffix_token_mismatch``).
     Returns (pairs, excluded: item index -> reason, surviving pairs per dataset).
     """
     excluded: dict[int, str] = {}
@@ -121,6 +129,7 @@ def build_pairs(
         survived[ds] = kept
         for i in by_ds[ds]:
             excluded.setdefault(i, "no_partner")
+    pairs = _same_suffix(pairs, excluded, survived)
     for p in pairs:
         excluded.pop(p.true_index, None)
         excluded.pop(p.false_index, None)
@@ -164,12 +173,41 @@ def _make_pair(
         idx, length = _statement_span(tokenizer, prompt, start, start + len(items[i]["statement"]))
         spans.append((prompt, [j - length for j in idx], length))
     (tp, tpos, tlen), (fp, fpos, flen) = spans
-    if tlen != flen or tpos != fpos:
+    if tlen != flen or tpos != fpos or not tpos:
         return "prompt_token_mismatch"
-    positions = tuple(tpos[-config.n_positions :])
-    columns = tuple(range(config.n_positions - len(positions), config.n_positions))
+    n = config.n_positions
+    statement = tuple(tpos[-n:])
+    # every token after the statement's last one is the suffix (the prompt ends with it)
+    suffix = tuple(range(tpos[-1] + 1, 0)) if config.patch_suffix else ()
     ids = [torch.tensor(tokenizer(p)["input_ids"]).unsqueeze(0) for p in (tp, fp)]
-    return StatementPair(pair_id, ds, t, f, tp, fp, ids[0], ids[1], positions, columns)
+    suffix_ids = tuple(int(ids[0][0, j]) for j in suffix)
+    if suffix_ids != tuple(int(ids[1][0, j]) for j in suffix):
+        return "prompt_token_mismatch"
+    columns = tuple(range(n - len(statement), n)) + tuple(range(n, n + len(suffix)))
+    return StatementPair(pair_id, ds, t, f, tp, fp, ids[0], ids[1], statement + suffix, columns, suffix_ids)
+
+
+def _same_suffix(
+    pairs: list[StatementPair], excluded: dict[int, str], survived: dict[str, int]
+) -> list[StatementPair]:
+    """Keep the pairs whose suffix has the most common tokenization: a suffix column must be
+    the same token in every pair (a tokenizer could merge the statement's last character
+    into the suffix's first token for some statements)."""
+    if not pairs:
+        return pairs
+    common = Counter(p.suffix_ids for p in pairs).most_common(1)[0][0]
+    for p in pairs:
+        if p.suffix_ids != common:
+            excluded[p.true_index] = excluded[p.false_index] = "suffix_token_mismatch"
+            survived[p.dataset] -= 1
+    return [p for p in pairs if p.suffix_ids == common]
+
+
+def column_layout(pairs: Sequence[StatementPair], tokenizer: Any, config: KnowledgeConfig) -> ColumnLayout:
+    """The heatmap's columns for these pairs: n statement columns, then the suffix tokens'
+    texts as the tokenizer decodes them (all pairs share them, see ``build_pairs``)."""
+    ids = pairs[0].suffix_ids if pairs else ()
+    return ColumnLayout(config.n_positions, tuple(tokenizer.decode([i]) for i in ids))
 
 
 #: First token of " TRUE" / " FALSE" (the knowledge readout), from the shared prompt module.

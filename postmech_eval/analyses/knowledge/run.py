@@ -4,8 +4,9 @@ Why: if post-training moved where a model stores a fact, patching the true state
 residual stream into the false statement's run would recover the truth judgement at
 different (layer, token) cells in B and P. We build (true, false) statement pairs that
 share the object word and token length and differ in the subject, patch every
-(layer, last-n statement token) cell within each model and across models, and compare
-the normalised heatmaps. The patching engine is ``postmech_eval.engine.patching`` (exact,
+(layer, token) cell — the last n statement tokens and the suffix " This statement is:" —
+within each model and across models, and compare the normalised heatmaps, pooled over the
+datasets and per dataset. The patching engine is ``postmech_eval.engine.patching`` (exact,
 resumes mid-stack); this module owns data, prompts, normalisation and metrics.
 """
 
@@ -27,6 +28,7 @@ from postmech_eval.analyses.knowledge.pairs import (
     StatementPair,
     build_pairs,
     build_prompt,
+    column_layout,
     label_token_ids,
 )
 from postmech_eval.config import UserError
@@ -130,6 +132,7 @@ def run(
         return logits[:, t_id] - logits[:, f_id]
 
     pairs, excluded, survived = build_pairs(items, tok_b, config)
+    layout = column_layout(pairs, tok_b, config)
     n_layers = get_adapter(model_b).n_layers
     base = _own_pass(model_b, pairs, readout, config, None, set(), "base")
     model_p, tok_p = pair.get("post")
@@ -140,7 +143,7 @@ def run(
     if config.cross_model and use:
         model_b, _ = pair.get("base")
         _cross_pass(model_b, use, readout, config, base, post, {p.pair_id for p in use})
-    result = report.summarise(pairs, use, base, post, n_layers, config)
+    result = report.summarise(pairs, use, base, post, n_layers, config, layout.width)
     result["pair_ids"] = [p.pair_id for p in use]
     result["datasets"] = [p.dataset for p in use]
     records = report.records(items, pairs, excluded, base, post, config)
@@ -148,7 +151,7 @@ def run(
     result_metrics = {**result["metrics"], "pairs_excluded": float(len(pairs) - len(use))}
     artifacts: dict[str, str] = {}
     if output_dir is not None:
-        artifacts = report.write(Path(output_dir), result, survived, config)
+        artifacts = report.write(Path(output_dir), result, survived, config, layout)
     if not use:
         log.warning("knowledge patching: no pair survived (built %d); metrics are NaN", len(pairs))
     return AnalysisResult(
@@ -157,7 +160,9 @@ def run(
         config={
             **asdict(config),
             "pairs_per_dataset": survived,
-            "peaks": result["peaks"],
+            "columns": layout.labels,
+            "peaks": report.labelled_peaks(result["peaks"], layout),
+            "per_dataset": report.dataset_summary(result, layout),
             "label_token_ids": list(readout_ids),
         },
         seed=config.seed,
