@@ -81,3 +81,26 @@ def test_truth_probe_on_a_directory_of_paper_csvs(tmp_path):
     assert len(items) == len(load_statements("cities"))  # no split column: every line is held out
     result = run_probe(pair, config, items=items)
     assert 0.5 < result.metrics["probe_acc_base"] <= 1.0
+
+
+def test_knowledge_reads_a_data_dir_and_needs_subject_and_object(tmp_path):
+    from postmech_eval.analyses.knowledge.config import KnowledgeConfig
+    from postmech_eval.analyses.knowledge.run import default_items
+
+    folder = tmp_path / "kn"
+    folder.mkdir()
+    for name in ("cities", "facts"):
+        with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["statement", "label", "subject", "object", "split"])
+            for s in load_statements(name):
+                w.writerow([s.statement, s.label, s.subject, s.object, s.split])
+    bundled = default_items(KnowledgeConfig(datasets=("cities", "facts")))
+    mine = default_items(KnowledgeConfig(datasets=("cities", "facts"), data_dir=str(folder)))
+    assert mine == bundled
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "cities.csv").write_text(
+        "statement,label\nParis is in France.,1\nParis is in Peru.,0\n"
+    )
+    with pytest.raises(ValueError, match="'subject' and 'object' columns"):
+        default_items(KnowledgeConfig(datasets=("cities",), data_dir=str(tmp_path / "bare")))

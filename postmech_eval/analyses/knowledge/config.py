@@ -41,11 +41,16 @@ class KnowledgeConfig(Config):
     ``max_pairs_per_dataset`` keeps the run within minutes; pairs are a seeded sample.
     ``correct_only``: also drop pairs a model judges the wrong way round (LD_true < LD_false);
     METHODS only drops |LD_true - LD_false| < ``min_gap``, so this is off by default.
+    ``data_dir``: a directory of the user's statement files (CSV or JSONL, one per dataset;
+    see ``postmech_eval.data.statement_files``); ``datasets`` then name files in it. Pairing
+    needs ``subject`` and ``object`` columns; a file without a ``split`` column is used whole
+    (test items and few-shot demonstrations alike, never a statement as its own demo).
     """
 
     datasets: tuple[str, ...] = DEFAULT_DATASETS
     split: Literal["train", "test", "all"] = "test"
     fewshot_split: Literal["train", "test", "all"] = "train"
+    data_dir: str | None = None
     max_pairs_per_dataset: int = 20
     n_positions: int = 10
     patch_suffix: bool = True

@@ -143,7 +143,7 @@ def _fewshot_pool(
     themselves); datasets that are not bundled draw them from the items of that dataset."""
     from postmech_eval.data import STATEMENT_DATASETS, load_statements
 
-    if ds in STATEMENT_DATASETS:
+    if ds in STATEMENT_DATASETS and config.data_dir is None:
         return [asdict(s) for s in load_statements(ds, config.fewshot_split)]
     return [items[i] for i in idx]
 
