@@ -65,7 +65,9 @@ def test_baseline_gates_on_real_runs(tmp_path: Path):
     same = postmech_eval("check", str(again), "--baseline", str(old))
     assert same.returncode == 0, same.stdout[-3000:] + same.stderr[-2000:]
 
-    direction = load_file(str(old / "artifacts" / REFUSAL / "refusal_directions.safetensors"))["direction_post"]
+    direction = load_file(str(old / "artifacts" / REFUSAL / "refusal_directions.safetensors"))[
+        "direction_post"
+    ]
     ablit = abliterate("organism:sft", direction, tmp_path / "sft_abliterated")
     new = run_refusal(tmp_path / "new", "--post", str(ablit))
     lost = postmech_eval("check", str(new), "--baseline", str(old))
