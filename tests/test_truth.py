@@ -334,3 +334,19 @@ def test_auto_layer_is_chosen_on_training_data_only():
     loo = full.config["leave_one_out"]["base"]
     assert set(loo) == {*TruthProbeConfig().train_datasets, "cities"}
     assert loo["cities"] == pytest.approx(full.metrics["probe_acc_base"])
+
+
+def test_mass_mean_refit_by_weights_equals_refitting_a_resampled_copy():
+    """The bootstrap's one-product refit of the MM direction (per-dataset centring included)
+    is the direction fitted on the resampled rows themselves."""
+    from postmech_eval.analyses.truth.uncertainty import _direction, _mm_weights
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 16))
+    y = rng.integers(0, 2, 300)
+    groups = np.array(list("abc"))[rng.integers(0, 3, 300)]
+    for _ in range(5):
+        rows = rng.integers(0, 300, 300)
+        np.testing.assert_allclose(
+            X.T @ _mm_weights(rows, groups, y), _direction(X[rows], groups[rows], y[rows], "mm"), atol=1e-12
+        )

@@ -41,6 +41,24 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b) / den if den > 0 else math.nan
 
 
+def _mm_weights(rows: np.ndarray, groups: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Row weights w with X.T @ w = the mass-mean direction refitted on ``rows`` (with
+    repeats), per-dataset centring included: mean of the centred true rows minus mean of the
+    centred false rows is linear in X, so one product replaces centring a resampled copy."""
+    n = len(y)
+    c = np.bincount(rows, minlength=n).astype(np.float64)
+    n1, n0 = float(c[y == 1].sum()), float(c[y == 0].sum())
+    if n1 == 0 or n0 == 0:
+        return np.full(n, np.nan)
+    w = c * np.where(y == 1, 1.0 / n1, -1.0 / n0)
+    for g in np.unique(groups[rows]):
+        in_g = groups == g
+        size = c[in_g].sum()
+        share = (c[in_g & (y == 1)].sum() / n1) - (c[in_g & (y == 0)].sum() / n0)
+        w[in_g] -= c[in_g] * share / size
+    return w
+
+
 def _direction(X: np.ndarray, groups: np.ndarray, y: np.ndarray, kind: str) -> np.ndarray:
     """The probe direction refitted on these rows (per-dataset centring first)."""
     Xc = X.copy()
@@ -88,7 +106,11 @@ def probe_intervals(
 
     def cosine_stat(*idx: np.ndarray) -> dict[str, float]:
         rows = np.concatenate([s[i] for s, i in zip(strata, idx, strict=True)])
-        d = {w: _direction(X[w][rows], groups[rows], y[rows], kind) for w in WHICH}
+        if kind == "mm":
+            weights = _mm_weights(rows, groups, y)
+            d = {w: X[w].T @ weights for w in WHICH}
+        else:
+            d = {w: _direction(X[w][rows], groups[rows], y[rows], kind) for w in WHICH}
         return {"truth_dir_cosine": _cosine(d["base"], d["post"])}
 
     cosine = percentile_intervals(
