@@ -72,7 +72,7 @@ def test_baseline_gates_on_real_runs(tmp_path: Path):
     new = run_refusal(tmp_path / "new", "--post", str(ablit))
     lost = postmech_eval("check", str(new), "--baseline", str(old))
     assert lost.returncode == 1, lost.stdout[-3000:] + lost.stderr[-2000:]
-    failing = [line for line in lost.stdout.splitlines() if "refusal_post_harmful" in line]
+    failing = [line for line in lost.stdout.splitlines() if f"{REFUSAL}/refusal_post_harmful:" in line]
     assert failing, lost.stdout[-3000:]
     assert any("FAIL" in line.upper() for line in failing), failing
 
