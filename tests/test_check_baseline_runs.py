@@ -57,6 +57,7 @@ def abliterate(spec: str, direction: torch.Tensor, dest: Path) -> Path:
     return dest
 
 
+@pytest.mark.slow  # four lm_eval runs of the refusal task: minutes of CPU
 def test_baseline_gates_on_real_runs(tmp_path: Path):
     from safetensors.torch import load_file
 
