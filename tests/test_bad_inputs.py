@@ -624,6 +624,9 @@ def test_an_interrupted_task_leaves_its_marker_and_a_rerun_clears_it(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # a shell's background job (e.g. `.ci/run &`) inherits SIGINT ignored, and Python keeps an
+        # ignored SIGINT ignored: restore the default so Ctrl-C behaves as at a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for line in proc.stderr:  # the child writes the marker before it prints this line
         if "[postmech] postmech_knowledge_patching:" in line:

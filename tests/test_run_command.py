@@ -82,7 +82,7 @@ def test_bad_pair_or_task_is_one_line_before_lm_eval_starts(tmp_path: Path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "postmech: error: bad --base 'organism:bsae': Cannot resolve model spec 'organism:bsae': "
-        "unknown organism 'bsae'. Did you mean 'base'? Available: base, sft, cpt"
+        "unknown organism 'bsae'. Did you mean 'base'? Available: base, sft, cpt, gemma3-270m-sft"
     ]
     proc = postmech_eval("run", "--tasks", "postmech_truth_prob", "--output-dir", str(tmp_path / "o"))
     assert proc.returncode == 2 and "Did you mean 'postmech_truth_probe'?" in proc.stderr
