@@ -116,3 +116,12 @@ def percentile_intervals(
 def mean_or_nan(values: np.ndarray) -> float:
     """Mean of a possibly empty array (NaN when empty), for statistics over subsets."""
     return float(values.mean()) if values.size else math.nan
+
+
+def describe(*parts: Intervals, refitted: str) -> dict[str, object]:
+    """The ``uncertainty`` entry of a result: each group's settings, metrics and notes, and
+    what was refitted (one shape for every analysis, read back by the benchmark and reports)."""
+    return {
+        "groups": [{**p.settings, "metrics": sorted(p.bounds), "notes": p.notes} for p in parts],
+        "refitted": refitted,
+    }

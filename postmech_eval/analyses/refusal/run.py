@@ -64,7 +64,7 @@ from postmech_eval.analyses.refusal.report import (
 )
 from postmech_eval.analyses.refusal.search import SCORES, Score
 from postmech_eval.config import Config, Constraint, Interval, Options, Satisfies
-from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
+from postmech_eval.estimators.bootstrap import N_BOOTSTRAP, describe
 from postmech_eval.estimators.judges import REFUSAL_PHRASES, FirstSentenceJudge, PrefixJudge
 from postmech_eval.estimators.refusal_direction import site_for_layer
 
@@ -317,14 +317,12 @@ def _run(
         artifacts=artifacts,
         item_metrics=item_metrics(records, by_kind, arrays),
         intervals={**ci_transfer.bounds, **ci_cosine.bounds},
-        uncertainty={
-            "groups": [
-                {**p.settings, "metrics": sorted(p.bounds), "notes": p.notes}
-                for p in (ci_transfer, ci_cosine)
-            ],
-            "refitted": "refusal_dir_cosine: both difference-in-means directions (layer and position fixed); "
+        uncertainty=describe(
+            ci_transfer,
+            ci_cosine,
+            refitted="refusal_dir_cosine: both difference-in-means directions (layer and position fixed); "
             "transfer ratios: nothing (directions fixed)",
-        },
+        ),
     )
 
 

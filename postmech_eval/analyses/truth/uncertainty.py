@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from postmech_eval.estimators.bootstrap import Intervals, percentile_intervals
+from postmech_eval.estimators.bootstrap import Intervals, describe, percentile_intervals  # noqa: F401 (describe: used by run)
 
 WHICH = ("base", "post")
 #: An own-direction NIF below this makes a transfer ratio undefined (0/0 is not a transfer).
@@ -172,11 +171,3 @@ def steering_intervals(pdiff: dict[str, np.ndarray], y: np.ndarray, n_resamples:
         seed=seed,
         unit="held-out statements (true / false strata)",
     )
-
-
-def describe(*parts: Intervals, refitted: str) -> dict[str, Any]:
-    """The ``uncertainty`` entry of a result: settings per group of metrics and what was refitted."""
-    return {
-        "groups": [{**p.settings, "metrics": sorted(p.bounds), "notes": p.notes} for p in parts],
-        "refitted": refitted,
-    }
