@@ -152,7 +152,7 @@ def test_figure_panels_share_one_scale_centred_at_zero(tmp_path: Path) -> None:
     assert len(panels) == 3
     assert {im.get_clim() for ax in panels for im in ax.images} == {(-1.0, 1.0)}  # max |E| = 1
     assert [t.get_text() for t in panels[0].get_xticklabels()] == ["stmt-2", "stmt-1", "This", ":"]
-    assert [ax.get_title() for ax in panels] == ["base", "post", "post − base"]
+    assert [ax.get_title() for ax in panels] == [t for _, t in figures.WITHIN]
     assert panels[0].get_ylabel().startswith("layer")
     bars = [ax for ax in fig.axes if not ax.images]
     assert len(bars) == 1 and bars[0].get_ylabel() == figures.COLOURBAR
