@@ -13,17 +13,15 @@ CLI entry points (wired by ``postmech_eval.cli``): :func:`add_arguments` + :func
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from tabulate import tabulate
-
 from postmech_eval.suite.findings import FINDINGS, VERDICTS_LEGEND
+from postmech_eval.suite.formats import TRANSPOSE_MAX, latex_table, long_csv, md_table, pairs_line
+from postmech_eval.suite.formats import transpose as transpose_table
 from postmech_eval.suite.registry import Registry, default_registry_path, load_registry
 from postmech_eval.suite.runs import LoadedRuns, PairRun, load_runs
 from postmech_eval.suite.tables import (  # noqa: F401  (re-exported: the leaderboard's public names)
@@ -31,6 +29,7 @@ from postmech_eval.suite.tables import (  # noqa: F401  (re-exported: the leader
     LEGEND,
     MISSING,
     PAIRED,
+    UNITS_NOTE,
     Column,
     all_columns,
     delta,
@@ -47,100 +46,74 @@ logger = logging.getLogger("postmech_eval.suite.leaderboard")
 Format = Literal["md", "html", "latex", "csv"]
 FORMATS: tuple[str, ...] = ("md", "html", "latex", "csv")
 VIEWS: tuple[str, ...] = ("metrics", "paired", "findings", "both")
-#: suffixes of a CSV column's interval bounds ("<label> lo", "<label> hi")
-CSV_BOUNDS = (" lo", " hi")
-PAIRED_CSV = ("B", "B lo", "B hi", "P", "P lo", "P hi", "Delta")
+TRANSPOSE: tuple[str, ...] = ("auto", "always", "never")
 
 
-_CELL_FIXES = {
-    "md": (("|", "\\|"),),  # a bare pipe would split a markdown cell
-    # glyphs pdflatex does not know by default (tabulate's latex escapes $ and \\ itself)
-    "latex": (
-        ("→", "->"),
-        ("—", "--"),
-        ("|ΔH|", "|dH|"),
-        ("±", "+/-"),
-        ("Δ", "Delta"),
-        ("−", "-"),
-        ("×", "x"),
-    ),
-}
+def _transposed(n_runs: int, transpose: str) -> bool:
+    return transpose == "always" or (transpose == "auto" and n_runs <= TRANSPOSE_MAX)
 
 
-def _cells(header: list[str], rows: list[list[str]], fmt: str) -> tuple[list[str], list[list[str]]]:
-    """Make cell text safe for the target format."""
-
-    def fix(text: str) -> str:
-        for old, new in _CELL_FIXES.get(fmt, ()):
-            text = text.replace(old, new)
-        return text
-
-    return [fix(h) for h in header], [[fix(c) for c in row] for row in rows]
-
-
-def _bounds(est, unit) -> list[str]:
-    """CSV cells value, lo, hi (empty where there is no number / no interval)."""
-    if est is None or not est.defined:
-        return ["", "", ""]
-    lo, hi = (scaled(b, unit) for b in est.bounds) if est.has_interval else (None, None)
-    return ["" if v is None else repr(v) for v in (scaled(est.value, unit), lo, hi)]
-
-
-def _csv(runs: Sequence[PairRun], columns: Sequence[Column], view: str) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    if view == "findings":
-        header, rows = findings_table(runs)
-        writer.writerow(header)
-        writer.writerows(rows)
-    elif view == "paired":
-        writer.writerow(["Pair", "Base (B)", "Post (P)", "Metric", "task", *PAIRED_CSV])
-        for r in runs:
-            for row in PAIRED:
-                if row.task not in r.metrics:
-                    continue
-                b, p = r.estimate(row.task, row.base), r.estimate(row.task, row.post)
-                number = delta(b, p, row.unit)[1]
-                cells = [*_bounds(b, row.unit), *_bounds(p, row.unit), "" if number is None else repr(number)]
-                writer.writerow([r.label, r.key.base, r.key.post, row.label, row.task, *cells])
-    else:
-        labels = [name for c in columns for name in (c.label, *(c.label + s for s in CSV_BOUNDS))]
-        writer.writerow(["Pair", "Base (B)", "Post (P)", *labels])
-        for r in runs:
-            cells = [cell for c in columns for cell in _bounds(r.estimate(c.task, c.metric), c.unit)]
-            writer.writerow([r.label, r.key.base, r.key.post, *cells])
-    return buf.getvalue()
-
-
-def render_text(runs: Sequence[PairRun], columns: Sequence[Column], fmt: Format, view: str = "both") -> str:
-    """Render md, latex or csv. csv holds one table (metrics, paired or findings)."""
+def render_text(
+    runs: Sequence[PairRun],
+    columns: Sequence[Column] | None,
+    fmt: Format,
+    view: str = "both",
+    transpose: str = "auto",
+) -> str:
+    """Render md, latex or csv. csv holds one table: tidy long metrics (metrics / both /
+    paired) or one row per finding (findings). ``columns`` None: headline (md, latex), every
+    metric (csv)."""
     if fmt == "csv":
-        return _csv(runs, columns, view)
-    tablefmt = "github" if fmt == "md" else "latex"
-    parts = []
+        return long_csv(runs, columns, view)
+    columns = HEADLINE if columns is None else columns
+    parts: list[str] = []
+    md = fmt == "md"
+    if fmt == "latex":
+        parts.append("% postmech-eval leaderboard; needs \\usepackage{booktabs}\n")
 
-    def table(header: list[str], rows: list[list[str]]) -> None:
-        header, rows = _cells(header, rows, fmt)
-        parts.append(tabulate(rows, headers=header, tablefmt=tablefmt, disable_numparse=True))
+    def table(
+        header: list[str],
+        rows: list[list[str]],
+        caption: str,
+        label: str,
+        spec: str | None = None,
+        flip: bool = False,
+    ) -> None:
+        if md:
+            parts.append(md_table(header, rows, flip))
+        else:
+            parts.append(latex_table(header, rows, caption, f"tab:postmech-{label}", spec, flip))
 
     if view in ("metrics", "both"):
-        if fmt == "md":
+        header, rows = metrics_table(runs, columns)
+        flip = _transposed(len(runs), transpose)
+        if flip:
+            header, rows = transpose_table(header, rows)
+        key = (" " + pairs_line(runs)) if flip else ""
+        if md:
             parts.append("## Pairs side by side\n")
-            parts.append(LEGEND + "\n")
-        table(*metrics_table(runs, columns))
+            parts.append(LEGEND + key + "\n")
+        table(header, rows, "Pairs side by side. " + LEGEND + key, "metrics", flip=flip)
     if view in ("paired", "both"):
-        if fmt == "md":
+        if md:
             parts.append("\n## Base and post-trained model: B, P and Δ (P − B)\n")
-            parts.append("Δ has no interval: B and P are measured on the same items.\n")
-        table(*paired_table(runs))
+            parts.append("Δ has no interval: B and P are measured on the same items. " + UNITS_NOTE + "\n")
+        table(*paired_table(runs), "Base (B) and post-trained (P) model side by side; Δ = P − B has no "
+              "interval (B and P are measured on the same items). " + UNITS_NOTE, "paired")  # fmt: skip
     if view in ("findings", "both"):
-        if fmt == "md":
+        if md:
             parts.append("\n## Findings of the paper: do they reproduce?\n")
             parts.append(_rules_legend())
-        table(*findings_summary(runs))
-        if fmt == "md":
+        table(
+            *findings_summary(runs), "Findings of the paper per pair. " + VERDICTS_LEGEND, "findings-summary"
+        )
+        if md:  # a list, not a 1000-character table: the observed numbers are long text
             parts.append("\nPer finding: the rule, the numbers it used, and why a verdict is not a pass.\n")
-        table(*findings_table(runs))
+            for pair, title, rule, observed, verdict in findings_table(runs)[1]:
+                parts.append(f"- **{pair}, {title}**: {verdict}. Rule `{rule}`; observed {observed}")
+            return "\n".join(parts) + "\n"
+        table(*findings_table(runs), "Per finding: the rule, the numbers it used (95% intervals) and the "
+              "verdict.", "findings", spec="p{2.4cm}p{2.6cm}p{3.8cm}p{5.2cm}p{2.4cm}")  # fmt: skip
     return "\n".join(parts) + "\n"
 
 
@@ -155,28 +128,30 @@ def render(
     columns: Sequence[Column] | None = None,
     view: str | None = None,
     registry: Registry | None = None,
+    transpose: str = "auto",
+    per_run: bool = False,
 ) -> str:
     """Render a leaderboard from loaded runs, or straight from results paths.
 
     With paths, files are loaded (bad ones skipped with a warning) and rows named from
     ``registry`` (default: the pairs registry found by :func:`default_registry_path`).
+    ``columns`` None: the headline columns (csv: every metric, in long form).
     """
     if isinstance(source, LoadedRuns):
         loaded = source
     else:
-        loaded = load_runs(list(source))
+        loaded = load_runs(list(source), per_run=per_run)
         label_runs(loaded.runs, registry if registry is not None else _registry(None))
-    columns = HEADLINE if columns is None else columns
     view = view or ("metrics" if fmt == "csv" else "both")
     if fmt == "html":
         from postmech_eval.suite.report_html import render_html
 
-        return render_html(loaded, columns, view=view)
+        return render_html(loaded, HEADLINE if columns is None else columns, view=view)
     if fmt not in FORMATS:
         raise ValueError(
             f"The 'fmt' parameter of render must be one of {list(FORMATS)}. Got {fmt!r} instead."
         )
-    return render_text(loaded.runs, columns, fmt, view=view)
+    return render_text(loaded.runs, columns, fmt, view=view, transpose=transpose)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -192,7 +167,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--findings", action="store_true", help="shorthand for --view findings")
     parser.add_argument(
-        "--columns", choices=("headline", "all"), default="headline", help="which metrics to show"
+        "--columns",
+        choices=("headline", "all"),
+        default=None,
+        help="which metrics to show (default: headline; csv: all, in long form)",
+    )
+    parser.add_argument(
+        "--transpose",
+        choices=TRANSPOSE,
+        default="auto",
+        help=f"md/latex metrics table with metrics as rows (auto: up to {TRANSPOSE_MAX} pairs)",
+    )
+    parser.add_argument(
+        "--per-run",
+        action="store_true",
+        help="one row per run directory instead of merging the runs of a pair (newest wins per task)",
+    )
+    parser.add_argument(
+        "--write-figures",
+        action="store_true",
+        help="(re)draw every task's paper figures (PNG + SVG) from the artifacts under DIR first",
     )
     parser.add_argument(
         "--pairs", metavar="YAML", help="pairs registry for row names (default leaderboard/pairs.yaml)"
@@ -210,7 +204,12 @@ def main(args: argparse.Namespace) -> int:
     view = "findings" if args.findings else (args.view or ("metrics" if args.format == "csv" else "both"))
     try:
         registry = _registry(args.pairs)
-        loaded = load_runs(args.paths)
+        if getattr(args, "write_figures", False):
+            from postmech_eval.suite.figures import write_figures
+
+            for folder, entries in write_figures(args.paths).items():
+                logger.info("figures: %s (%d)", folder, len(entries))
+        loaded = load_runs(args.paths, per_run=getattr(args, "per_run", False))
     except (OSError, ValueError) as err:
         print(f"postmech: error: {err}", file=sys.stderr)
         return 2
@@ -225,8 +224,9 @@ def main(args: argparse.Namespace) -> int:
         for task, (done, total) in sorted(run.partial.items()):
             size = f"{done} of {total} items" if done >= 0 else "limited"
             logger.warning("%s: %s is known only from a --limit run (%s)", run.label, task, size)
-    columns = HEADLINE if args.columns == "headline" else all_columns(loaded.runs)
-    text = render(loaded, args.format, columns, view=view)
+    choice = getattr(args, "columns", None)
+    columns = None if choice is None else HEADLINE if choice == "headline" else all_columns(loaded.runs)
+    text = render(loaded, args.format, columns, view=view, transpose=getattr(args, "transpose", "auto"))
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(text, encoding="utf-8")

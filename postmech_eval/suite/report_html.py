@@ -1,8 +1,13 @@
-"""The HTML leaderboard: one self-contained page (tables, heatmaps, refusal bars).
+"""The HTML report: one self-contained page a researcher can read, print or attach to a CI run.
 
-Everything is inlined (CSS, and images as base64 ``data:`` URIs) so the page can be
-mailed, attached to a CI run, or opened from any directory and still show every figure.
-Refusal bars are drawn here from the metrics, so they exist even when a run kept no PNG.
+Order of the page: the pairs side by side, the paper's findings with their four outcomes and
+the intervals behind them, B / P / Δ, how each pair was run (metadata), then the figures
+grouped by analysis — each pair's figure of one analysis next to the other's, each with a
+one-sentence caption saying what to look for, click to enlarge. Everything is inlined (CSS,
+a few lines of script, images as base64 ``data:`` URIs) so the page opens from any directory.
+Tables sit in scrolling wrappers so a narrow window scrolls a table instead of the page.
+Figures come from each task's ``figures.json`` manifest; a run without one gets its
+figures drawn here from its artifacts (or, for refusal, from the results file itself).
 """
 
 from __future__ import annotations
@@ -10,15 +15,17 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
+from postmech_eval.suite import figures as figs
 from postmech_eval.suite.estimates import NOT_MEASURED, UNDEFINED
 from postmech_eval.suite.findings import FINDINGS, VERDICTS_LEGEND
+from postmech_eval.suite.formats import TRANSPOSE_MAX, pairs_line, transpose
+from postmech_eval.suite.metadata import metadata_rows
 from postmech_eval.suite.runs import LoadedRuns, PairRun
 from postmech_eval.suite.tables import (
     LEGEND,
+    UNITS_NOTE,
     Column,
     findings_summary,
     findings_table,
@@ -27,14 +34,15 @@ from postmech_eval.suite.tables import (
 )
 
 RT = "postmech_refusal_transfer"
-#: analysis settings worth showing beside the numbers when a run set them (--metadata)
-_SETTINGS = ("n_bootstrap", "seed")
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
-table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
+*{box-sizing:border-box}
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5rem;max-width:1320px;color:#222;line-height:1.45}
+h2{margin-top:2.2rem;border-bottom:2px solid #ddd;padding-bottom:.2rem}
+.scroll{overflow-x:auto;max-width:100%;margin:1rem 0}
+table{border-collapse:collapse;font-size:.88rem}
 th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f3f3f3}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f3f3;position:sticky;top:0}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.missing{color:#999;text-align:center}
 td.undefined{color:#8a5a00;text-align:center;font-style:italic}
 td.v-reproduced{background:#e6f4ea}
@@ -42,11 +50,27 @@ td.v-not-reproduced{background:#fce8e6}
 td.v-inconclusive{background:#fff4e5}
 td.v-undefined{background:#f3e8fd}
 td.v-not-measured{color:#777}
-.warn{background:#fff4e5;border:1px solid #f0c36d;padding:.5rem 1rem}
-figure{display:inline-block;margin:.5rem;vertical-align:top}
-figure img{max-width:480px;border:1px solid #ddd}
-figcaption{font-size:.8rem;color:#555}
+td.text-long{min-width:16rem}
+.warn{background:#fff4e5;border:1px solid #f0c36d;padding:.5rem 1rem;overflow-wrap:anywhere}
+code{overflow-wrap:anywhere}
+figure{margin:1rem 0 1.6rem;max-width:100%}
+figure img{display:block;width:100%;max-width:1200px;height:auto;border:1px solid #ddd;cursor:zoom-in}
+figcaption{font-size:.85rem;color:#444;margin-top:.3rem;max-width:1200px}
+figure.zoomed{position:fixed;inset:0;margin:0;z-index:10;background:rgba(20,20,20,.92);display:flex;
+  flex-direction:column;align-items:center;justify-content:center;padding:1rem}
+figure.zoomed img{width:auto;max-width:98vw;max-height:88vh;cursor:zoom-out;background:#fff}
+figure.zoomed figcaption{color:#eee}
+details{margin:.5rem 0 1rem}
 """
+_SCRIPT = """<script>
+document.addEventListener("click", e => {
+  const img = e.target.closest("figure img");
+  if (img) img.closest("figure").classList.toggle("zoomed");
+});
+document.addEventListener("keydown", e => {
+  if (e.key === "Escape") document.querySelectorAll("figure.zoomed").forEach(f => f.classList.remove("zoomed"));
+});
+</script>"""
 
 
 def _esc(text: object) -> str:
@@ -54,7 +78,7 @@ def _esc(text: object) -> str:
 
 
 def _table(table_id: str, header: Sequence[str], rows: Sequence[Sequence[str]], kinds: Sequence[str]) -> str:
-    out = [f'<table id="{table_id}"><thead><tr>']
+    out = [f'<div class="scroll"><table id="{table_id}"><thead><tr>']
     out += [f"<th>{_esc(h)}</th>" for h in header]
     out.append("</tr></thead><tbody>")
     for row in rows:
@@ -69,7 +93,7 @@ def _table(table_id: str, header: Sequence[str], rows: Sequence[Sequence[str]], 
                 cls = "v-" + cell.split(" (")[0].replace("/", "-").replace(" ", "-")
             out.append(f'<td class="{cls}">{_esc(cell)}</td>')
         out.append("</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
@@ -77,154 +101,135 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def refusal_bars_png(run: PairRun) -> bytes | None:
-    """Bar chart of refusal rates per condition, one panel per target model; None if unmeasured."""
-    names = {"base": "B", "post": "P"}
-    panels: list[tuple[str, list[tuple[str, float | None, tuple[float, float] | None, str]]]] = []
-    for target in ("base", "post"):
-        other = "post" if target == "base" else "base"
-        conds = [
-            ("harmful", f"refusal_{target}_harmful"),
-            (f"harmful −{names[target]} dir", f"refusal_{target}_harmful_ablate_{target}"),
-            (f"harmful −{names[other]} dir", f"refusal_{target}_harmful_ablate_{other}"),
-            ("harmless", f"refusal_{target}_harmless"),
-            (f"harmless +{names[target]} dir", f"refusal_{target}_harmless_add_{target}"),
-            (f"harmless +{names[other]} dir", f"refusal_{target}_harmless_add_{other}"),
-        ]
-        bars = [(label, run.value(RT, m), run.interval(RT, m), run.status(RT, m)) for label, m in conds]
-        panels.append((target, bars))
-    if all(v is None for _, conds in panels for _, v, _, _ in conds):
-        return None
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def _png_bytes(fig: object) -> bytes:
+    from postmech_eval.analyses import figstyle
 
-    fig = Figure(figsize=(9, 3.2), dpi=80)
-    FigureCanvasAgg(fig)
-    colors = ["#c0392b", "#e59866", "#f5cba7", "#2471a3", "#7fb3d5", "#d4e6f1"]
-    for i, (target, conds) in enumerate(panels):
-        ax = fig.add_subplot(1, 2, i + 1)
-        xs = range(len(conds))
-        heights = [0.0 if v is None else 100 * v for _, v, _, _ in conds]
-        # 95% error bars (± 1.96·stderr of each rate); a bar without an interval gets none
-        err = [
-            [
-                0.0 if ci is None else max(0.0, h - 100 * ci[0])
-                for h, (_, _, ci, _) in zip(heights, conds, strict=True)
-            ],
-            [
-                0.0 if ci is None else max(0.0, 100 * ci[1] - h)
-                for h, (_, _, ci, _) in zip(heights, conds, strict=True)
-            ],
-        ]
-        ax.bar(xs, heights, color=colors, yerr=err, capsize=2, ecolor="#444")
-        for x, (_, v, _, status) in zip(xs, conds, strict=True):
-            text = f"{100 * v:.0f}" if v is not None else ("undef." if status == "undefined" else "—")
-            ax.text(x, 2, text, ha="center", fontsize=7)
-        ax.set_xticks(list(xs), [bar[0] for bar in conds], rotation=35, ha="right", fontsize=7)
-        ax.set_ylim(0, 105)
-        ax.set_ylabel("refusal rate (%)")
-        ax.set_title(f"model {names[target]} ({target})", fontsize=9)
-    fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=figstyle.DPI, metadata={"Software": None})  # type: ignore[attr-defined]
     return buf.getvalue()
 
 
-def _caption(path: Path, run: PairRun) -> str:
-    roots = [src.parent for src in run.sources] + [src.parent.parent for src in run.sources]
-    for root in roots:
-        try:
-            return str(path.relative_to(root.resolve()))
-        except ValueError:
-            continue
-    return path.name
+def run_figures(run: PairRun, task: str) -> list[tuple[bytes, str, str, bool]]:
+    """(PNG, name, caption, main) of one task of one run: its manifest, else drawn from its
+    artifacts, else (refusal) drawn from the results file, else its legacy PNGs."""
+    folder = run.task_dirs.get(task)
+    if folder is not None:
+        listed = figs.manifest(folder)
+        if listed:
+            return [
+                ((folder / e["png"]).read_bytes(), e["name"], e["caption"], bool(e.get("main")))
+                for e in listed
+            ]
+        drawn = figs.draw(folder, task)
+        if drawn:
+            return [(_png_bytes(d["figure"]), d["name"], d["caption"], d["main"]) for d in drawn]
+    if task == RT and task in run.metrics:
+        from postmech_eval.analyses.refusal.figures import refusal_figure
+
+        d = refusal_figure({"metrics": run.metrics[RT], "stderr": run.stderr.get(RT, {}),
+                            "intervals": run.intervals.get(RT, {})})  # fmt: skip
+        return [(_png_bytes(d["figure"]), d["name"], d["caption"] + " (drawn from the results file)", True)]
+    legacy = [p for p in run.images if task in p.parts]
+    return [(p.read_bytes(), p.stem, f"{p.name} (a figure of an older run; no caption)", True) for p in legacy if p.is_file()]  # fmt: skip
 
 
-def run_info_text(run: PairRun) -> str:
-    """How the pair's numbers were produced (versions, seeds), from what lm-eval recorded."""
-    parts: list[str] = []
-    infos = list({id(i): i for i in run.info.values()}.values())  # one per results file
-    for label, get in (
-        ("postmech-eval", lambda i: i.postmech_version),
-        ("lm-eval", lambda i: i.lm_eval_version),
-        ("transformers", lambda i: i.transformers_version),
-    ):
-        found = sorted({v for v in (get(i) for i in infos) if v})
-        if found:
-            parts.append(f"{label} {', '.join(found)}")
-    if run.task_versions:
-        parts.append("task versions " + ", ".join(f"{t.removeprefix('postmech_')} {v}" for t, v in sorted(run.task_versions.items())))  # fmt: skip
-    seeds = sorted({f"{k}={v}" for i in infos for k, v in i.seeds.items()})
-    seeds += sorted(
-        {f"{k}={v}" for i in infos for m in i.task_metadata.values() for k, v in m.items() if k in _SETTINGS}
+def _figure(png: bytes, name: str, caption: str, pair: str) -> str:
+    alt = f"{pair}: {name}"
+    return (
+        f'<figure><img class="figure" alt="{_esc(alt)}" loading="eager" src="{_data_uri(png)}">'
+        f"<figcaption><b>{_esc(pair)}.</b> {_esc(caption)}</figcaption></figure>"
     )
-    if seeds:
-        parts.append("seeds and resamples " + " ".join(seeds))
-    return "; ".join(parts)
 
 
-def _pair_section(index: int, run: PairRun) -> str:
-    out = [f'<section class="pair" id="pair-{index}"><h2>{_esc(run.label)}</h2>']
-    out.append(f"<p>B = <code>{_esc(run.key.base)}</code>, P = <code>{_esc(run.key.post)}</code>; ")
-    out.append("from " + ", ".join(f"<code>{_esc(os.fspath(s))}</code>" for s in run.sources) + "</p>")
-    info = run_info_text(run)
-    if info:
-        out.append(f'<p class="run-info">{_esc(info)}</p>')
-    bars = refusal_bars_png(run)
-    if bars is None:
-        out.append("<p>Refusal: not measured for this pair.</p>")
-    else:
-        out.append(
-            '<figure><img class="refusal-bars" alt="refusal rates per condition" '
-            f'src="{_data_uri(bars)}"><figcaption>Refusal rate per condition '
-            "(−X dir: X's direction ablated; +X dir: X's direction added)</figcaption></figure>"
+def _figures_by_analysis(runs: Sequence[PairRun]) -> str:
+    tasks = sorted(
+        {t for r in runs for t in r.metrics} | {t for r in runs for t in r.task_dirs}, key=figs.order
+    )
+    out = ['<h2 id="figures">Figures by analysis</h2><p>Click a figure to enlarge it (Esc closes).</p>']
+    for task in tasks:
+        title = figs.ANALYSES.get(task, (task, 0))[0]
+        section = [f'<section class="analysis" id="{_esc(task)}"><h3>{_esc(title)}</h3>']
+        shown = False
+        for run in runs:
+            items = run_figures(run, task) if task in run.metrics else []
+            main = [i for i in items if i[3]]
+            extra = [i for i in items if not i[3]]
+            section += [_figure(png, name, cap, run.label) for png, name, cap, _ in main]
+            if extra:
+                section.append(
+                    f"<details><summary>{_esc(run.label)}: {len(extra)} more figures (per dataset)</summary>"
+                )
+                section += [_figure(png, name, cap, run.label) for png, name, cap, _ in extra]
+                section.append("</details>")
+            shown = shown or bool(items)
+        if not shown:
+            section.append("<p>No figures for this analysis in these runs.</p>")
+        out.append("".join(section) + "</section>")
+    return "\n".join(out)
+
+
+def _warnings(loaded: LoadedRuns) -> list[str]:
+    out = []
+    if loaded.skipped:
+        items = "".join(f"<li>{_esc(reason)}</li>" for _, reason in loaded.skipped)
+        out.append(f'<div class="warn" id="skipped"><p>Skipped files:</p><ul>{items}</ul></div>')
+    dups = [(r, d) for r in loaded.runs for d in r.duplicates]
+    if dups:
+        items = "".join(
+            f"<li>{_esc(r.label)}: {_esc(task)} is in {len(files)} results files "
+            f"({', '.join(_esc(f) for f in files)}); using <code>{_esc(used)}</code> ({_esc(why)})</li>"
+            for r, (task, files, used, why) in dups
         )
-    for path in run.images:
-        try:
-            png = path.read_bytes()
-        except OSError:
-            continue
-        cap = _caption(path, run)
         out.append(
-            f'<figure><img class="artifact" alt="{_esc(cap)}" src="{_data_uri(png)}">'
-            f"<figcaption>{_esc(cap)}</figcaption></figure>"
+            f'<div class="warn" id="duplicates"><p>Several runs of one pair: each task\'s numbers and '
+            f"figures come from one file (<code>--per-run</code> shows one row per run directory).</p>"
+            f"<ul>{items}</ul></div>"
         )
-    out.append("</section>")
-    return "".join(out)
+    return out
 
 
 def render_html(loaded: LoadedRuns, columns: Sequence[Column], view: str = "both") -> str:
     """The full page as a string (UTF-8, no external resources)."""
     runs = loaded.runs
-    body = ["<h1>postmech-eval leaderboard</h1>"]
+    body = ["<h1>postmech-eval report</h1>"]
     body.append(
-        "<p>How post-training reshapes a model: one row per (base B, post-trained P) pair. "
-        f"{_esc(LEGEND)}</p>"
+        "<p>How post-training reshapes a model: each (base B, post-trained P) pair compared on the "
+        f"four analyses of Du et al. (2025). {_esc(LEGEND)}</p>"
     )
-    if loaded.skipped:
-        items = "".join(f"<li>{_esc(reason)}</li>" for _, reason in loaded.skipped)
-        body.append(f'<div class="warn" id="skipped"><p>Skipped files:</p><ul>{items}</ul></div>')
+    body += _warnings(loaded)
     if view in ("metrics", "both"):
         header, rows = metrics_table(runs, columns)
-        kinds = ["text", "text", "text", *(["num"] * len(columns))]
-        body.append("<h2>Pairs side by side</h2>" + _table("leaderboard", header, rows, kinds))
-    if view in ("paired", "both"):
-        header, rows = paired_table(runs)
-        body.append("<h2>Base and post-trained model: B, P and Δ (P − B)</h2>")
-        body.append("<p>Δ has no interval: B and P are measured on the same items.</p>")
-        body.append(_table("paired", header, rows, ["text", "text", "num", "num", "num"]))
+        if len(runs) <= TRANSPOSE_MAX:
+            header, rows = transpose(header, rows)
+            kinds = ["text", *(["num"] * len(runs))]
+            body.append(f"<h2>Pairs side by side</h2><p>{_esc(pairs_line(runs))}</p>")
+        else:
+            kinds = ["text", "text", "text", *(["num"] * len(columns))]
+            body.append("<h2>Pairs side by side</h2>")
+        body.append(_table("leaderboard", header, rows, kinds))
     if view in ("findings", "both"):
         header, rows = findings_table(runs)
         rules = "".join(f"<li><b>{_esc(f.title)}</b>: <code>{_esc(f.rule)}</code></li>" for f in FINDINGS)
-        body.append("<h2>Findings of the paper: do they reproduce?</h2>")
+        body.append('<h2 id="findings-h">Findings of the paper: do they reproduce?</h2>')
         body.append(f"<ul>{rules}</ul><p>{_esc(VERDICTS_LEGEND)}</p>")
         s_header, s_rows = findings_summary(runs)
         body.append(_table("findings-summary", s_header, s_rows, ["text", *(["verdict"] * len(FINDINGS))]))
-        body.append(_table("findings", header, rows, ["text", "text", "text", "text", "verdict"]))
+        body.append("<p>Each verdict with the rule and the numbers (95% intervals) it was judged on:</p>")
+        body.append(_table("findings", header, rows, ["text", "text", "text-long", "text-long", "verdict"]))
+    if view in ("paired", "both"):
+        header, rows = paired_table(runs)
+        body.append("<h2>Base and post-trained model: B, P and Δ (P − B)</h2>")
+        body.append(f"<p>Δ has no interval: B and P are measured on the same items. {_esc(UNITS_NOTE)}</p>")
+        body.append(_table("paired", header, rows, ["text", "text", "num", "num", "num"]))
     if view in ("metrics", "both"):
-        body += [_pair_section(i, r) for i, r in enumerate(runs)]
+        body.append('<h2 id="metadata">How each pair was run</h2>')
+        for i, run in enumerate(runs):
+            rows = metadata_rows(run)
+            body.append(f"<h3>{_esc(run.label)}</h3>" + _table(f"meta-{i}", ["", ""], rows, ["text", "text"]))
+        body.append(_figures_by_analysis(runs))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>postmech-eval leaderboard</title>"
-        f"<style>{_CSS}</style></head><body>" + "\n".join(body) + "</body></html>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>postmech-eval report</title>"
+        f"<style>{_CSS}</style></head><body>" + "\n".join(body) + _SCRIPT + "</body></html>\n"
     )

@@ -38,6 +38,7 @@ TaskCI = dict[str, dict[str, tuple[float, float]]]
 #: where a results file may record the suite's package version (the analysis side's choice)
 VERSION_KEYS = ("postmech_eval_version", "postmech_version")
 SEED_KEYS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
+MODEL_KEYS = ("model_revision", "model_sha", "model_dtype", "device", "model_num_parameters", "batch_size")
 _STAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?)")
 
 
@@ -74,6 +75,8 @@ class RunInfo:
     task_versions: dict[str, str] = field(default_factory=dict)
     #: task -> the task's ``metadata`` (analysis settings: bootstrap resamples, seeds, ...)
     task_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: what lm-eval recorded of the model: revision, sha, dtype, device, parameter count
+    model: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -294,6 +297,7 @@ def run_info(data: Mapping[str, Any], tasks: Iterable[str]) -> RunInfo:
         seeds={k: config[k] for k in SEED_KEYS if k in config},
         task_versions={t: str(versions[t]) for t in tasks if versions.get(t) is not None},
         task_metadata=task_metadata,
+        model={k: config[k] for k in MODEL_KEYS if config.get(k) not in (None, "")},
     )
 
 

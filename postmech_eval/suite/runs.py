@@ -59,10 +59,21 @@ class PairRun:
     intervals: TaskCI = field(default_factory=dict)
     #: task -> how the file its numbers come from was run
     info: dict[str, RunInfo] = field(default_factory=dict)
+    #: the files some task's numbers come from (``sources`` also lists superseded ones)
+    used_sources: list[Path] = field(default_factory=list)
+    #: task -> the results file its numbers come from
+    task_sources: dict[str, Path] = field(default_factory=dict)
+    #: task -> the artifacts folder of the file its numbers come from (figures, records)
+    task_dirs: dict[str, Path] = field(default_factory=dict)
+    #: (task, files holding it, the file used, why) wherever several files hold one task
+    duplicates: list[tuple[str, list[Path], Path, str]] = field(default_factory=list)
+    #: the run directory, when runs are kept apart (``--per-run``): part of the label
+    run_dir: Path | None = None
 
     @property
     def label(self) -> str:
-        return self.name or self.key.label
+        base = self.name or self.key.label
+        return f"{base} [{self.run_dir.name}]" if self.run_dir is not None else base
 
     def value(self, task: str, metric: str) -> float | None:
         """The metric as a float, or None when it is absent or NaN (both mean "no number")."""
@@ -136,22 +147,25 @@ def find_results_files(paths: Sequence[str | Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def merge(files: Sequence[ResultsFile]) -> list[PairRun]:
-    """Merge results files per pair, the newest file winning per (task, metric)."""
-    by_key: dict[PairKey, list[ResultsFile]] = {}
+def merge(files: Sequence[ResultsFile], per_run: bool = False) -> list[PairRun]:
+    """Merge results files per pair (per pair and run directory with ``per_run``), the newest
+    full run winning per task. Figures come only from the file each task's numbers come from,
+    so a pair run twice shows each figure once, beside the numbers it belongs to."""
+    by_key: dict[tuple[PairKey, Path | None], list[ResultsFile]] = {}
     for item in files:
-        by_key.setdefault(item.key, []).append(item)
+        by_key.setdefault((item.key, item.run_root.resolve() if per_run else None), []).append(item)
     roots: dict[Path, set[PairKey]] = {}
     for item in files:
         roots.setdefault(item.run_root.resolve(), set()).add(item.key)
     runs = []
     warned: set[Path] = set()
-    for key, group in by_key.items():
+    for (key, run_dir), group in by_key.items():
         group = sorted(group, key=lambda f: (f.timestamp, str(f.path)))
-        chosen = _choose_per_task(key, group)
+        chosen, duplicates = _choose_per_task(key, group)
+        used = [f for f in group if any(f is c for c in chosen.values())]
         images: list[Path] = []
-        for item in group:
-            images.extend(item.png_refs)
+        for item in used:
+            images.extend(p for p in item.png_refs if _task_of(p) is None or chosen.get(_task_of(p)) is item)
             root = item.run_root.resolve()
             if item.artifacts_dir is not None or "artifacts_dir" in item.model_args:
                 continue  # its figures live in its own artifacts_dir
@@ -171,22 +185,39 @@ def merge(files: Sequence[ResultsFile]) -> list[PairRun]:
                 key=key,
                 metrics={t: dict(f.metrics[t]) for t, f in chosen.items()},
                 sources=[f.path for f in group],
+                used_sources=[f.path for f in used],
                 model_args=group[-1].model_args,
                 images=list(dict.fromkeys(images)),
                 partial={t: f.partial[t] for t, f in chosen.items() if t in f.partial},
                 stderr={t: dict(f.stderr.get(t, {})) for t, f in chosen.items()},
                 intervals={t: dict(f.intervals.get(t, {})) for t, f in chosen.items()},
                 info={t: f.info for t, f in chosen.items()},
+                task_sources={t: f.path for t, f in chosen.items()},
+                task_dirs={
+                    t: f.artifacts_dir / t
+                    for t, f in chosen.items()
+                    if f.artifacts_dir is not None and (f.artifacts_dir / t).is_dir()
+                },
+                duplicates=duplicates,
+                run_dir=run_dir,
             )
         )
-    return sorted(runs, key=lambda r: (r.key.base, r.key.post))
+    return sorted(runs, key=lambda r: (r.key.base, r.key.post, str(r.run_dir or "")))
 
 
-def _choose_per_task(key: PairKey, group: Sequence[ResultsFile]) -> dict[str, ResultsFile]:
+def _task_of(png: Path) -> str | None:
+    """The task whose artifacts folder holds ``png`` (``.../<task>/x.png``), if any."""
+    return next((p for p in reversed(png.parts[:-1]) if p.startswith(TASK_PREFIX)), None)
+
+
+def _choose_per_task(
+    key: PairKey, group: Sequence[ResultsFile]
+) -> tuple[dict[str, ResultsFile], list[tuple[str, list[Path], Path, str]]]:
     """Per task, the file to use: the newest FULL run; a ``--limit`` run only where no full
     run of that task exists (the task is then partial). More than one file for a task is
-    reported with the one used, never merged silently."""
+    reported with the one used (a warning naming every file), never merged silently."""
     out: dict[str, ResultsFile] = {}
+    duplicates: list[tuple[str, list[Path], Path, str]] = []
     tasks = sorted({t for f in group for t in f.metrics})
     for task in tasks:
         having = [f for f in group if task in f.metrics]  # oldest first
@@ -197,8 +228,9 @@ def _choose_per_task(key: PairKey, group: Sequence[ResultsFile]) -> dict[str, Re
             why = "newest full run" if full else "newest run; every run of it used --limit"
             if full and len(full) < len(having):
                 why += f", {len(having) - len(full)} --limit run(s) ignored"
+            duplicates.append((task, [f.path for f in having], chosen.path, why))
             logger.warning(
-                "%s: %d results files hold %s (%s); using %s (%s)",
+                "%s: %d results files hold %s (%s); using %s (%s; --per-run shows one row per run directory)",
                 key.label,
                 len(having),
                 task,
@@ -206,10 +238,10 @@ def _choose_per_task(key: PairKey, group: Sequence[ResultsFile]) -> dict[str, Re
                 chosen.path,
                 why,
             )
-    return out
+    return out, duplicates
 
 
-def load_runs(paths: Sequence[str | Path], strict: bool = False) -> LoadedRuns:
+def load_runs(paths: Sequence[str | Path], strict: bool = False, per_run: bool = False) -> LoadedRuns:
     """Read every results file under ``paths`` and merge them per pair.
 
     With ``strict=False`` (leaderboard) a bad file is logged as a warning naming it and
@@ -225,4 +257,4 @@ def load_runs(paths: Sequence[str | Path], strict: bool = False) -> LoadedRuns:
                 raise
             logger.warning("skipping %s", err)
             skipped.append((path, str(err)))
-    return LoadedRuns(runs=merge(files), skipped=skipped)
+    return LoadedRuns(runs=merge(files, per_run=per_run), skipped=skipped)

@@ -19,10 +19,13 @@ from postmech_eval.suite.findings import FINDINGS, evaluate_findings
 from postmech_eval.suite.registry import Registry
 from postmech_eval.suite.runs import PairRun
 
-Unit = Literal["r", "%", "ratio", "cos", "iou", "nats", "raw"]
+Unit = Literal["r", "frac", "ratio", "cos", "iou", "nats", "raw"]
 MISSING = NOT_MEASURED
+#: one unit for shares everywhere (tables, CSV, findings rules): fractions, never percent
+UNITS_NOTE = "Accuracies, refusal rates and shares are fractions (0-1), never percent."
 LEGEND = (
     f"B = base model, P = post-trained model; ± = 1.96 × stderr (95%), [lo, hi] = bootstrap 95% CI; "
+    f"{UNITS_NOTE} "
     f"{MISSING} = not measured; {UNDEFINED} = the task ran but the statistic has no value "
     "(e.g. a ratio over a ~0 change)."
 )
@@ -35,11 +38,11 @@ EN = "postmech_entropy_neurons"
 
 
 def _scale(unit: Unit) -> float:
-    return 100.0 if unit == "%" else 1.0
+    return 1.0  # fractions stay fractions (one unit in every format; see UNITS_NOTE)
 
 
 def _digits(unit: Unit) -> int:
-    return 1 if unit == "%" else 3 if unit in ("raw", "nats") else 2
+    return 3 if unit in ("raw", "nats") else 2
 
 
 def show(est: Estimate | None, unit: Unit, missing: str = MISSING) -> str:
@@ -50,10 +53,10 @@ def show(est: Estimate | None, unit: Unit, missing: str = MISSING) -> str:
 
 
 def scaled(value: float | None, unit: Unit) -> float | None:
-    """A number in the unit (percent x100), unrounded; None for no number (or NaN)."""
+    """A number in the unit, unrounded; None for no number (or NaN)."""
     if value is None or math.isnan(value):
         return None
-    return round(100 * value, 10) if unit == "%" else value
+    return value * _scale(unit)
 
 
 @dataclass(frozen=True)
@@ -69,21 +72,23 @@ class Column:
         return show(est, self.unit, missing)
 
     def scaled(self, value: float | None) -> float | None:
-        """The value in the column's unit (percent columns x100), unrounded."""
+        """The value in the column's unit, unrounded."""
         return scaled(value, self.unit)
 
 
 HEADLINE: tuple[Column, ...] = (
-    Column("Knowledge: patch corr (r)", KP, "patch_corr", "r"),
-    Column("Truth: probe acc P (%)", TP, "probe_acc_post", "%"),
-    Column("Truth: B probe on P acc (%)", TP, "probe_acc_base_on_post", "%"),
+    Column("Knowledge: patch corr B vs P (r)", KP, "patch_corr", "r"),
+    Column("Truth: probe acc B", TP, "probe_acc_base", "frac"),
+    Column("Truth: probe acc P", TP, "probe_acc_post", "frac"),
+    Column("Truth: B probe on P acc", TP, "probe_acc_base_on_post", "frac"),
     Column("Truth: direction cosine", TP, "truth_dir_cosine", "cos"),
     Column("Truth: steering NIF (B dir on P)", TS, "nif_base_post", "ratio"),
-    Column("Refusal: P harmful refusal (%)", RT, "refusal_post_harmful", "%"),
+    Column("Refusal: B harmful refusal", RT, "refusal_base_harmful", "frac"),
+    Column("Refusal: P harmful refusal", RT, "refusal_post_harmful", "frac"),
     Column("Refusal: forward transfer (ratio)", RT, "transfer_forward", "ratio"),
     Column("Refusal: backward transfer (ratio)", RT, "transfer_backward", "ratio"),
     Column("Confidence: entropy-neuron IoU", EN, "entropy_neuron_iou", "iou"),
-    Column("Confidence: gap explained (%)", EN, "entropy_gap_explained", "%"),
+    Column("Confidence: gap explained (share)", EN, "entropy_gap_explained", "frac"),
 )
 
 
@@ -100,27 +105,35 @@ class PairedRow:
 
 #: the headline metrics that exist for both models: the B, P and Δ (P − B) view
 PAIRED: tuple[PairedRow, ...] = (
-    PairedRow("Truth: own probe accuracy (%)", TP, "probe_acc_base", "probe_acc_post", "%"),
+    PairedRow("Truth: own probe accuracy (fraction)", TP, "probe_acc_base", "probe_acc_post", "frac"),
     PairedRow("Truth: own-direction steering NIF", TS, "nif_base_base", "nif_post_post", "ratio"),
     PairedRow(
-        "Refusal: harmful prompts refused (%)", RT, "refusal_base_harmful", "refusal_post_harmful", "%"
+        "Refusal: harmful prompts refused (fraction)",
+        RT,
+        "refusal_base_harmful",
+        "refusal_post_harmful",
+        "frac",
     ),
     PairedRow(
-        "Refusal: harmless prompts refused (%)", RT, "refusal_base_harmless", "refusal_post_harmless", "%"
+        "Refusal: harmless prompts refused (fraction)",
+        RT,
+        "refusal_base_harmless",
+        "refusal_post_harmless",
+        "frac",
     ),
     PairedRow(
-        "Refusal: harmful refused, own direction ablated (%)",
+        "Refusal: harmful refused, own direction ablated (fraction)",
         RT,
         "refusal_base_harmful_ablate_base",
         "refusal_post_harmful_ablate_post",
-        "%",
+        "frac",
     ),
     PairedRow(
-        "Refusal: harmless refused, own direction added (%)",
+        "Refusal: harmless refused, own direction added (fraction)",
         RT,
         "refusal_base_harmless_add_base",
         "refusal_post_harmless_add_post",
-        "%",
+        "frac",
     ),
     PairedRow("Confidence: mean entropy (nats)", EN, "entropy_base", "entropy_post", "nats"),
     PairedRow("Confidence: mean loss (nats)", EN, "loss_base", "loss_post", "nats"),

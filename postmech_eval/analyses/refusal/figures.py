@@ -33,8 +33,9 @@ def _rate(result: dict, name: str) -> tuple[float | None, float, float]:
     v = result.get("metrics", {}).get(name)
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None, 0.0, 0.0
+    se = (result.get("stderr") or {}).get(name)  # lm-eval's, when drawn from a results file
     n = int(result.get("item_counts", {}).get(name) or 0)
-    half = Z95 * math.sqrt(v * (1 - v) / (n - 1)) if n > 1 else 0.0
+    half = Z95 * se if se is not None else Z95 * math.sqrt(v * (1 - v) / (n - 1)) if n > 1 else 0.0
     return v, max(0.0, v - half), min(1.0, v + half)
 
 
