@@ -143,7 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     lead = sub.add_parser("leaderboard", help="render pairs side by side from lm-eval results")
     chk = sub.add_parser("check", help="CI gates: exit 0 pass, 1 a gate failed, 2 bad input")
+    st = sub.add_parser(
+        "selftest", help="derived pairs with exact expected answers on a model: exit 0 pass, 1 fail"
+    )
     try:
+        from postmech_eval.selftest import table as selftest_table
+
+        selftest_table.add_arguments(st)
         from postmech_eval.suite import check, leaderboard
 
         leaderboard.add_arguments(lead)
@@ -190,6 +196,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from postmech_eval.suite import check
 
         return int(check.main(args) or 0)
+    if args.command == "selftest":
+        from postmech_eval.selftest import table
+
+        return int(table.main(args))
     parser.error(f"unknown command {args.command!r}")
     return 2
 
