@@ -28,6 +28,7 @@ from torch import nn
 
 from postmech_eval.config import UserError
 from postmech_eval.derived.layout import getpath, is_conv1d, layout_for, why_not
+from postmech_eval.derived.rotate import untie
 from postmech_eval.engine.arch import get_adapter
 
 
@@ -90,6 +91,7 @@ def abliterate(model: nn.Module, direction: torch.Tensor) -> nn.Module:
     if layout is None:
         raise UserError(f"abliteration does not apply to this model: {why_not(model)}")
     model = copy.deepcopy(model)
+    untie(model)  # a tied unembedding would lose r too; only the writes are edited
     adapter = get_adapter(model)
     r = direction.detach().double().flatten()
     r = r / r.norm()
