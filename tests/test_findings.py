@@ -147,6 +147,6 @@ def test_tables_show_undefined_never_as_not_measured(tmp_path, capsys):
         text = leaderboard.render([str(tmp_path)], fmt=fmt, view="both" if fmt != "csv" else "findings")
         assert "n/a" not in text, fmt
         assert "undefined" in text, fmt
-    md = leaderboard.render([str(tmp_path)], fmt="md", view="metrics")
-    row = next(line for line in md.splitlines() if line.startswith("| organism"))
+    md = leaderboard.render([str(tmp_path)], fmt="md", view="metrics")  # one pair: transposed
+    row = next(line for line in md.splitlines() if line.startswith("| Refusal: forward transfer"))
     assert "undefined" in row and "—" not in row

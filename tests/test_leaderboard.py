@@ -30,42 +30,64 @@ def _cli(*argv: str) -> int:
     return leaderboard.run_cli(list(argv))
 
 
-def test_md_one_row_per_pair_with_units_intervals_and_undefined_apart_from_missing(two_pairs, capsys):
+def _md_rows(out: str, first: str = "| ") -> list[list[str]]:
+    lines = [line for line in out.splitlines() if line.startswith(first)]
+    return [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
+
+
+def test_md_transposed_for_few_pairs_right_aligned_with_intervals_and_undefined_apart(two_pairs, capsys):
     write_results(two_pairs / "third", {KP: sft_metrics()[KP]}, base="org:x", post="org:y")
     assert _cli(str(two_pairs), "--format", "md", "--view", "metrics") == 0
     out = capsys.readouterr().out
-    rows = [line for line in out.splitlines() if line.startswith("| ")][1:]
-    assert len(rows) == 3
-    for label in ("Knowledge: patch corr (r)", "Truth: probe acc P (%)", "Refusal: forward transfer (ratio)"):
-        assert label in out
-    cpt = next(r for r in rows if "organism:cpt" in r)
-    sft = next(r for r in rows if "organism:sft" in r)
-    only_kp = next(r for r in rows if "org:y" in r)
+    table = [line for line in out.splitlines() if line.startswith("|")]
+    assert all(len(line) <= 120 for line in table), max(map(len, table))  # not 400 characters wide
+    header, rule, *body = _md_rows(out, "|")
+    assert header[0] == "Metric" and len(header) == 4  # metrics as rows, one column per pair
+    assert rule[0].startswith(":-") and all(c.endswith(":") for c in rule[1:])  # numbers right-aligned
+    rows = {r[0]: dict(zip(header[1:], r[1:], strict=True)) for r in body}
+    sft, cpt = "organism: base / sft", "organism: base / cpt"
+    only_kp = next(h for h in header if "org:y" in h)
+    assert len(rows) == len(leaderboard.HEADLINE)
     # cpt ran refusal, but its ratios have no value: "undefined", never the not-measured dash
-    assert cpt.count("undefined") == 3 and "—" not in cpt
-    assert only_kp.count("—") == len(leaderboard.HEADLINE) - 1 and "undefined" not in only_kp
-    # every number with its 95% interval: ± 1.96·stderr for rates, [lo, hi] for pair statistics
-    assert "95.0 ± 2.0" in sft and "0.93 [0.91, 0.95]" in sft and "0.18 [0.16, 0.20]" in sft
-    assert "—" not in sft and "undefined" not in sft and "n/a" not in out
+    assert [rows[c.label][cpt] for c in leaderboard.HEADLINE if c.task == RT].count("undefined") == 4
+    assert sum(rows[c.label][only_kp] == "—" for c in leaderboard.HEADLINE) == len(leaderboard.HEADLINE) - 1
+    # every number with its 95% interval; rates are fractions, like the findings' rules
+    assert rows["Truth: probe acc P"][sft] == "0.93 ± 0.02"
+    assert rows["Knowledge: patch corr B vs P (r)"][sft] == "0.93 [0.91, 0.95]"
+    assert rows["Confidence: gap explained (share)"][sft] == "0.08 [0.06, 0.10]"
+    assert not any("%" in line for line in table) and "fractions (0-1)" in out
     assert "1.96 × stderr" in out and "undefined = the task ran" in out
-    # Rows are named from leaderboard/pairs.yaml.
-    assert "organism: base / sft" in sft and "organism: base / cpt" in cpt
+    assert f"{sft}: B = organism:base, P = organism:sft" in out  # the specs, in the legend
+    # wide (one row per pair) on request
+    assert _cli(str(two_pairs), "--format", "md", "--view", "metrics", "--transpose", "never") == 0
+    header, _, *body = _md_rows(capsys.readouterr().out, "|")
+    assert header[:3] == ["Pair", "Base (B)", "Post (P)"] and len(body) == 3
 
 
-def test_csv_is_machine_readable_with_value_lo_hi_columns(two_pairs, capsys):
-    assert _cli(str(two_pairs), "--format", "csv") == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    by_post = {r["Post (P)"]: r for r in rows}
-    sft = by_post["organism:sft"]
-    assert float(sft["Truth: probe acc P (%)"]) == pytest.approx(93.0)
-    assert float(sft["Truth: probe acc P (%) lo"]) == pytest.approx(93.0 - 1.959964, abs=1e-5)
-    assert float(sft["Truth: probe acc P (%) hi"]) == pytest.approx(93.0 + 1.959964, abs=1e-5)
-    assert float(sft["Knowledge: patch corr (r)"]) == pytest.approx(0.93)
-    assert float(sft["Knowledge: patch corr (r) lo"]) == pytest.approx(0.91)
-    # exact statistics: lo = hi = value
-    assert sft["Confidence: entropy-neuron IoU lo"] == sft["Confidence: entropy-neuron IoU hi"] == "0.82"
-    cpt = by_post["organism:cpt"]
-    assert [cpt[f"Refusal: forward transfer (ratio){s}"] for s in ("", " lo", " hi")] == ["", "", ""]
+def test_csv_is_tidy_long_and_loads_in_pandas_without_cleaning(two_pairs, capsys):
+    import pandas as pd
+
+    path = two_pairs / "board.csv"
+    assert _cli(str(two_pairs), "--format", "csv", "--output", str(path)) == 0
+    df = pd.read_csv(path)
+    assert list(df.columns[:10]) == ["pair", "base", "post", "task", "metric", "value", "stderr", "ci_low", "ci_high", "n"]  # fmt: skip
+    for col in ("value", "stderr", "ci_low", "ci_high", "n"):
+        assert pd.api.types.is_numeric_dtype(df[col]), col
+    assert not df.duplicated(["pair", "task", "metric"]).any()
+    sft = df[df.post == "organism:sft"].set_index(["task", "metric"])
+    assert len(sft) == sum(len(v) for v in sft_metrics().values())  # every metric, by its key
+    acc = sft.loc[(TP, "probe_acc_post")]
+    assert acc.value == pytest.approx(0.93) and acc.stderr == pytest.approx(0.01)  # a fraction
+    assert acc.ci_low == pytest.approx(0.93 - 0.0195996, abs=1e-6)
+    corr = sft.loc[(KP, "patch_corr")]
+    assert (corr.ci_low, corr.ci_high) == pytest.approx((0.91, 0.95)) and pd.isna(corr.stderr)
+    assert corr.n == 120  # knowledge statistics: the pairs used
+    iou = sft.loc[(EN, "entropy_neuron_iou")]
+    assert iou.ci_low == iou.ci_high == pytest.approx(0.82)  # exact: lo = hi = value
+    cpt = df[df.post == "organism:cpt"].set_index(["task", "metric"])
+    assert pd.isna(cpt.loc[(RT, "transfer_forward")].value)  # undefined: a row, no value
+    assert df.value.dropna().between(-10, 1000).all()
+    assert (df.task.str.startswith("postmech_")).all() and not df.metric.str.contains(" ").any()
 
 
 def test_paired_view_shows_b_p_and_delta_with_intervals(two_pairs, capsys):
@@ -74,35 +96,40 @@ def test_paired_view_shows_b_p_and_delta_with_intervals(two_pairs, capsys):
     lines = out.splitlines()
     probe = next(line for line in lines if "organism: base / sft" in line and "probe accuracy" in line)
     cells = [c.strip() for c in probe.strip("|").split("|")]
-    assert cells[2:] == ["91.0 ± 2.0", "93.0 ± 2.0", "+2.0"]
+    assert cells[2:] == ["0.91 ± 0.02", "0.93 ± 0.02", "+0.02"]
     nif = next(line for line in lines if "base / sft" in line and "steering NIF" in line)
     assert "0.83 [0.81, 0.85]" in nif and "0.88 [0.86, 0.90]" in nif and "+0.05" in nif
     refusal = next(line for line in lines if "base / cpt" in line and "harmful prompts refused" in line)
     assert refusal.count("undefined") == 3  # B, P and Δ: ran, no value
     assert _cli(str(two_pairs), "--format", "csv", "--view", "paired") == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    row = next(
-        r for r in rows if r["Post (P)"] == "organism:sft" and r["Metric"].startswith("Refusal: harmful")
-    )
-    assert float(row["P"]) == pytest.approx(95.0) and float(row["P lo"]) == pytest.approx(93.04, abs=1e-3)
-    assert float(row["Delta"]) == pytest.approx(50.0)
+    got = {(r["post"], r["metric"]): r for r in rows}
+    assert float(got[("organism:sft", "refusal_post_harmful")]["value"]) == pytest.approx(0.95)
+    assert float(got[("organism:sft", "refusal_base_harmful")]["value"]) == pytest.approx(0.45)
+    assert {r["metric"] for r in rows} <= {m for row in leaderboard.PAIRED for m in (row.base, row.post)}
 
 
 def test_csv_reads_old_files_without_intervals(tmp_path, capsys):
     write_results(tmp_path, sft_metrics(), uncertainty=None)  # a results file from before CIs
     assert _cli(str(tmp_path), "--format", "csv") == 0
-    (row,) = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert row["Truth: probe acc P (%)"] == "93.0" and row["Truth: probe acc P (%) lo"] == ""
-    assert row["Confidence: entropy-neuron IoU lo"] == "0.82"  # exact: its interval is the value
+    rows = {r["metric"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert rows["probe_acc_post"]["value"] == "0.93" and rows["probe_acc_post"]["ci_low"] == ""
+    assert rows["entropy_neuron_iou"]["ci_low"] == "0.82"  # exact: its interval is the value
 
 
-def test_latex_renders_a_tabular(two_pairs, tmp_path):
+def test_latex_booktabs_one_captioned_table_per_table(two_pairs, tmp_path):
     out = tmp_path / "board.tex"
     assert _cli(str(two_pairs), "--format", "latex", "--output", str(out)) == 0
     text = out.read_text()
-    assert text.count("\\begin{tabular}") == 4  # metrics + B/P/Δ + findings summary + detail
-    assert "—" not in text and "→" not in text and "probe acc P (\\%)" in text
-    assert "93.0 +/- 2.0" in text and not {"Δ", "±", "−", "×"} & set(text)
+    # metrics + B/P/Δ + findings summary + detail, each its own table with caption and label
+    for env in ("\\begin{table}", "\\begin{tabular}", "\\caption{", "\\label{tab:postmech-", "\\toprule"):
+        assert text.count(env) == 4, env
+    assert "\\hline" not in text and "booktabs" in text
+    first = text.split("\\begin{tabular}{", 1)[1].split("}", 1)[0]
+    assert first == "lrr"  # two pairs: transposed, numbers right-aligned
+    assert "—" not in text and "→" not in text and "Truth: probe acc P" in text
+    assert "0.93 +/- 0.02" in text and not {"Δ", "±", "−", "×"} & set(text)
+    assert "95\\%" in text  # the captions are escaped
 
 
 def test_corrupted_and_foreign_files_are_skipped_with_a_warning(two_pairs, tmp_path, caplog, capsys):
@@ -116,7 +143,8 @@ def test_corrupted_and_foreign_files_are_skipped_with_a_warning(two_pairs, tmp_p
     with caplog.at_level(logging.WARNING):
         assert _cli(str(tmp_path), "--format", "md", "--view", "metrics") == 0
     out = capsys.readouterr().out
-    assert len([line for line in out.splitlines() if line.startswith("| ")]) == 1 + 3  # header + 3 pairs
+    assert len([line for line in out.splitlines() if line.startswith("| ")]) - 1 == len(leaderboard.HEADLINE)
+    assert out.count("organism: base / ") == 2 * 2 and "org:x vs org:y" in out  # legend + header
     warned = caplog.text
     for path, reason in ((broken, "invalid JSON"), (foreign, "foreign"), (not_results, "not an lm-eval")):
         assert str(path) in warned and reason in warned
@@ -203,12 +231,14 @@ def test_render_accepts_paths_like_the_run_command_does(two_pairs):
 
 
 def test_all_columns_lists_every_metric(two_pairs, capsys):
-    assert _cli(str(two_pairs), "--columns", "all", "--format", "csv") == 0
-    header = next(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert "entropy_neurons/entropy_gap_explained" in header
-    assert "entropy_neurons/entropy_gap_explained lo" in header
-    assert not any("_ci_lo" in h or "_ci_hi" in h or "_stderr" in h for h in header)
-    assert len(header) == 3 + 3 * sum(len(v) for v in sft_metrics().values())
+    assert _cli(str(two_pairs), "--columns", "all", "--format", "md", "--view", "metrics") == 0
+    rows = [r[0] for r in _md_rows(capsys.readouterr().out, "| ")[1:]]
+    assert "entropy_neurons/entropy_gap_explained" in rows
+    assert not any("_ci_lo" in h or "_ci_hi" in h or "_stderr" in h for h in rows)
+    assert len(rows) == sum(len(v) for v in sft_metrics().values())
+    assert _cli(str(two_pairs), "--columns", "headline", "--format", "csv") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {r["metric"] for r in rows} == {c.metric for c in leaderboard.HEADLINE}
 
 
 def test_findings_view_states_each_rule(two_pairs, capsys):
@@ -300,3 +330,47 @@ def test_run_info_is_read_and_shown_in_the_html(tmp_path):
     page = leaderboard.render([str(tmp_path)], fmt="html")
     assert "postmech-eval 0.1.0; lm-eval 0.4.13; transformers 5.24.0" in page
     assert "knowledge_patching 1.2" in page
+
+
+def test_duplicate_runs_are_named_with_the_file_used_or_kept_apart_per_run(tmp_path, caplog, capsys):
+    old = write_results(tmp_path / "run-a", {KP: dict(sft_metrics()[KP], patch_corr=0.5)}, date=1000.0)
+    new = write_results(tmp_path / "run-b", {KP: sft_metrics()[KP]}, date=2000.0)
+    with caplog.at_level(logging.WARNING):
+        (run,) = load_runs([tmp_path]).runs
+    assert run.value(KP, "patch_corr") == 0.93 and run.task_sources[KP] == new
+    assert str(old) in caplog.text and str(new) in caplog.text and f"using {new}" in caplog.text
+    assert run.duplicates == [(KP, [old, new], new, "newest full run")]
+    page = leaderboard.render([str(tmp_path)], fmt="html")
+    assert 'id="duplicates"' in page and str(old) in page
+    assert _cli(str(tmp_path), "--per-run", "--format", "csv", "--columns", "headline") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    corr = {r["pair"]: float(r["value"]) for r in rows if r["metric"] == "patch_corr"}
+    assert corr == {"organism: base / sft [run-a]": 0.5, "organism: base / sft [run-b]": 0.93}
+
+
+def test_figures_are_redrawn_from_the_committed_artifacts(tmp_path):
+    """Every analysis of a committed run gets its figures as PNG (>= 150 dpi) + SVG, listed
+    with a caption in figures.json, drawn from the artifacts alone (no model)."""
+    import shutil
+
+    from PIL import Image
+
+    from postmech_eval.suite import figures
+
+    src = REPO / "leaderboard" / "runs" / "organism_base__organism_sft" / "artifacts"
+    dst = tmp_path / "artifacts"
+    shutil.copytree(
+        src, dst, ignore=shutil.ignore_patterns("*.png", "*.svg", "figures.json", "*.safetensors")
+    )
+    written = figures.write_figures([dst])
+    assert {f.name for f in written} == set(figures.DRAWERS)
+    for folder, entries in written.items():
+        assert entries and all(e["caption"].endswith(".") and len(e["caption"]) > 80 for e in entries)
+        assert [e["name"] for e in figures.manifest(folder)] == [e["name"] for e in entries]
+        for e in entries:
+            with Image.open(folder / e["png"]) as im:
+                assert min(im.info["dpi"]) >= 149.9
+            assert (folder / e["svg"]).read_text().lstrip().startswith("<?xml")
+    names = {e["name"] for entries in written.values() for e in entries}
+    assert {"knowledge_heatmaps", "truth_probe", "truth_steering", "refusal_rates", "entropy_neurons",
+            "entropy_ablation", "confidence_gap"} <= names  # fmt: skip

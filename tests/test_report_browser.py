@@ -1,15 +1,18 @@
-"""The HTML leaderboard opened in a real headless browser (Debian's chromium).
+"""The HTML report opened in a real headless browser (Debian's chromium), at 1400 and 800 px.
 
 A probe script is appended to a copy of the page; after the load event it records, in
-the DOM, the table's rows and whether every <img> decoded (``naturalWidth > 0``).
-``chromium --dump-dom`` then hands back that DOM. A deliberately broken image checks
-that the probe can fail.
+the DOM, the table's rows, whether every <img> decoded (``naturalWidth > 0``) and whether
+the page is wider than the window (horizontal overflow: tables must scroll in their own
+wrapper instead). ``chromium --dump-dom`` then hands back that DOM; ``--screenshot`` keeps
+a picture of each width (under ``$POSTMECH_SCREENSHOTS`` when set, else the test's tmp dir).
+A deliberately broken image and a deliberately too-wide page check that the probe can fail.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -41,13 +44,21 @@ window.addEventListener("load", () => {
     findings: document.querySelectorAll("#findings tbody tr").length,
     summary: Array.from(document.querySelectorAll("#findings-summary tbody tr")).map(tr => tr.cells.length),
     tableVisible: document.getElementById("leaderboard").getBoundingClientRect().height > 0,
+    viewport: window.innerWidth,
+    pageWidth: document.documentElement.scrollWidth,
+    captions: Array.from(document.querySelectorAll("figcaption")).map(c => c.textContent),
+    sections: Array.from(document.querySelectorAll("section.analysis h3")).map(h => h.textContent),
+    metadata: document.querySelectorAll("[id^=meta-] tbody tr").length,
   });
   document.body.appendChild(out);
 });
 </script>"""
 
 
-def _browse(page: Path, tmp_path: Path) -> dict:
+WIDTHS = (1400, 800)
+
+
+def _browse(page: Path, tmp_path: Path, width: int = 1400) -> dict:
     probed = page.with_name(page.stem + "_probed.html")
     probed.write_text(
         page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8"
@@ -64,13 +75,20 @@ def _browse(page: Path, tmp_path: Path) -> dict:
         "--disable-sync",
         f"--user-data-dir={tmp_path / 'chromium-profile'}",
         "--virtual-time-budget=10000",
-        "--dump-dom",
-        probed.as_uri(),
+        "--hide-scrollbars",
+        f"--window-size={width},1600",
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([*cmd, "--dump-dom", probed.as_uri()], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     match = re.search(r'<pre id="probe">(.*?)</pre>', proc.stdout, re.S)
     assert match, f"probe did not run; DOM starts {proc.stdout[:500]!r}"
+    shots = Path(os.environ.get("POSTMECH_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    shot = shots / f"{page.stem}_{width}px.png"
+    subprocess.run(
+        [*cmd, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True
+    )
+    assert shot.is_file() and shot.stat().st_size > 1000
     return json.loads(html.unescape(match.group(1)))
 
 
@@ -87,7 +105,8 @@ def _write_heatmaps(folder: Path) -> None:
         fig.savefig(folder / f"{name}.png")
 
 
-def test_html_report_renders_table_and_every_image(tmp_path):
+@pytest.mark.parametrize("width", WIDTHS)
+def test_html_report_renders_table_and_every_image(tmp_path, width):
     runs = tmp_path / "runs"
     sft_dir = runs / "organism-sft"
     _write_heatmaps(sft_dir / "artifacts" / KP)
@@ -101,19 +120,50 @@ def test_html_report_renders_table_and_every_image(tmp_path):
     assert "http://" not in text and "https://" not in text  # self-contained
     assert html.escape(str(corrupt)) in text  # the skipped file is named on the page too
 
-    probe = _browse(page, tmp_path)
+    probe = _browse(page, tmp_path, width)
+    assert probe["viewport"] == width and probe["pageWidth"] <= width, probe  # no horizontal overflow
     assert probe["tableVisible"]
-    assert "Knowledge: patch corr (r)" in probe["header"]
-    assert sorted(row[2] for row in probe["rows"]) == ["organism:cpt", "organism:sft"]
-    cpt_row = next(r for r in probe["rows"] if r[2] == "organism:cpt")
+    # two pairs: transposed, metrics as rows and one column per pair
+    assert probe["header"] == ["Metric", "organism: base / sft", "organism: base / cpt"]
+    rows = {r[0]: r[1:] for r in probe["rows"]}
+    assert rows["Knowledge: patch corr B vs P (r)"] == ["0.93 [0.91, 0.95]", "0.97 [0.95, 0.99]"]
     # cpt ran refusal but its ratios have no value: undefined, not the not-measured dash
-    assert cpt_row[probe["header"].index("Refusal: forward transfer (ratio)")] == "undefined"
+    assert rows["Refusal: forward transfer (ratio)"][1] == "undefined"
     assert probe["findings"] == 8  # 2 pairs x 4 findings
     assert probe["summary"] == [5, 5]  # one row per pair: name + 4 verdicts
+    assert probe["metadata"] >= 2 * 6  # run metadata per pair
     alts = [i["alt"] for i in probe["images"]]
-    assert len(alts) == 3, alts  # sft: refusal bars + 2 heatmaps; cpt: no refusal, no figures
-    assert any("heatmap_base.png" in a for a in alts) and any("refusal" in a for a in alts)
+    # sft: refusal figure (drawn from the results file) + 2 legacy heatmaps; cpt: refusal figure
+    assert len(alts) == 4, alts
+    assert sum("heatmap_" in a for a in alts) == 2 and sum("refusal_rates" in a for a in alts) == 2
     assert all(i["ok"] for i in probe["images"]), probe["images"]
+    assert (
+        probe["sections"][0].startswith("Knowledge")
+        and "Refusal direction and its transfer" in probe["sections"]
+    )
+    assert all(c.strip() for c in probe["captions"])
+
+
+def test_report_of_the_committed_runs_at_both_widths(tmp_path):
+    """The committed organism runs: every figure from the manifests loads, no overflow."""
+    repo = Path(__file__).resolve().parents[1]
+    page = tmp_path / "report.html"
+    assert leaderboard.run_cli([str(repo / "leaderboard" / "runs"), "--format", "html", "-o", str(page)]) == 0
+    for width in WIDTHS:
+        probe = _browse(page, tmp_path, width)
+        assert probe["pageWidth"] <= width, (width, probe["pageWidth"])
+        assert len(probe["images"]) >= 2 * 7 and all(i["ok"] for i in probe["images"])
+        assert all(len(c) > 60 for c in probe["captions"])  # a sentence, not a file path
+
+
+def test_probe_detects_overflow(tmp_path):
+    page = tmp_path / "wide.html"
+    page.write_text(
+        '<!DOCTYPE html><html><body><table id="leaderboard"><thead><tr><th>x</th></tr></thead>'
+        '<tbody><tr><td style="min-width:2000px">1</td></tr></tbody></table></body></html>'
+    )
+    probe = _browse(page, tmp_path, 800)
+    assert probe["pageWidth"] > 800
 
 
 def test_probe_detects_a_broken_image(tmp_path):

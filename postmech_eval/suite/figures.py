@@ -117,7 +117,7 @@ def draw(folder: Path, task: str) -> list[dict]:
         return []
     try:
         return DRAWERS[task][1](folder)
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
+    except (ImportError, OSError, ValueError, KeyError, TypeError, IndexError) as err:
         logger.warning("%s: cannot draw %s figures (%s: %s)", folder, task, type(err).__name__, err)
         return []
 

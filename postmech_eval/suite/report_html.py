@@ -215,7 +215,10 @@ def render_html(loaded: LoadedRuns, columns: Sequence[Column], view: str = "both
         s_header, s_rows = findings_summary(runs)
         body.append(_table("findings-summary", s_header, s_rows, ["text", *(["verdict"] * len(FINDINGS))]))
         body.append("<p>Each verdict with the rule and the numbers (95% intervals) it was judged on:</p>")
-        body.append(_table("findings", header, rows, ["text", "text", "text-long", "text-long", "verdict"]))
+        order = (0, 1, 4, 3, 2)  # verdict before the long text, so a narrow window shows it
+        rows = [[row[i] for i in order] for row in rows]
+        header = [header[i] for i in order]
+        body.append(_table("findings", header, rows, ["text", "text", "verdict", "text-long", "text-long"]))
     if view in ("paired", "both"):
         header, rows = paired_table(runs)
         body.append("<h2>Base and post-trained model: B, P and Δ (P − B)</h2>")

@@ -63,7 +63,11 @@ def refusal_figure(result: dict, directions: dict | None = None) -> dict:
             ax.set_ylim(0, 1.15)
             ax.set_ylabel("refusal rate (fraction of completions)")
             ax.set_title(f"target: {figstyle.NAMES[target]}")
-        axes[0].legend(loc="upper right", title="intervention with", fontsize=6.5, title_fontsize=6.5)
+        for ax in axes[:2]:  # the first panel with bars carries the legend (a NaN panel has none)
+            handles, labels = ax.get_legend_handles_labels()
+            if handles:
+                ax.legend(handles, labels, loc="upper right", title="intervention with", fontsize=6.5, title_fontsize=6.5)  # fmt: skip
+                break
         _cosine_panel(axes[2], result, directions)
         fig.suptitle("Refusal under directional ablation and activation addition (error bars: 95% intervals)")
     m, ci = result.get("metrics", {}), result.get("intervals", {})
