@@ -169,12 +169,17 @@ def run_suite(run: SuiteRun) -> int:
         if task not in parsed.metrics and task not in failed:
             failed[task] = "no metrics in the results file"
     per_task = summary.task_estimates(parsed, run.tasks)
+    from postmech_eval.suite.figures import write_figures  # paper figures (PNG + SVG) from the artifacts
+
+    write_figures(
+        [run.artifacts_dir / t for t in run.tasks if t not in failed and (run.artifacts_dir / t).is_dir()]
+    )
     if run.table:
         title = f"postmech suite: {run.base} -> {run.post}  ({wall:.0f} s wall)"
         print("\n" + summary.render(title, per_task, seconds, failed))
         print(summary.timing_table(seconds, run.tasks))
     print(f"\nresults:   {_show(results)}")
-    print(f"artifacts: {_show(run.artifacts_dir)}  (figures: */*.png)")
+    print(f"artifacts: {_show(run.artifacts_dir)}  (figures: */figures.json lists */*.png + .svg)")
     print(f"log:       {_show(log_path)}")
     print(f"next:      postmech-eval leaderboard {_show(run.output_dir)} --format md")
     print(
