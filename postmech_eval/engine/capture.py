@@ -153,6 +153,38 @@ def collect(
     return result
 
 
+def collect_items(
+    model: nn.Module,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    sites: Sequence[str],
+    positions: Sequence[int] = (-1,),
+    batch_size: int = 16,
+    *,
+    step: str = "collect",
+    context: Any = None,
+) -> dict[str, torch.Tensor]:
+    """:func:`collect` as a per-item step of the shared map (``postmech_eval.engine.shard``):
+    each rank of a data-parallel run captures its share of ``prompts`` and every rank gets
+    all rows; with ``context`` (what the result depends on, e.g. the model's fingerprint)
+    each prompt's activations are cached. Fixed positions only (``"all"`` pads to the
+    longest prompt of the whole list, which a shard does not know)."""
+    from postmech_eval.engine.shard import map_items
+
+    positions = check_positions(tuple(positions))
+    if isinstance(positions, str):
+        raise ValueError(f"collect_items needs fixed positions; got {positions!r}")
+    sites = list(sites)
+
+    def part(texts: list[str]) -> list[dict[str, torch.Tensor]]:
+        acts = collect(model, tokenizer, texts, sites, positions, batch_size=batch_size, progress=False)
+        return [{s: acts[s][i] for s in sites} for i in range(len(texts))]
+
+    ctx = None if context is None else {"sites": sites, "positions": list(positions), "context": context}
+    rows = map_items(step, list(prompts), part, context=ctx, chunk=4 * batch_size)
+    return {s: torch.stack([r[s] for r in rows]) for s in sites}
+
+
 def _left_pad(enc: dict[str, torch.Tensor], length: int, pad_id: int) -> dict[str, torch.Tensor]:
     extra = length - enc["input_ids"].shape[1]
     if extra <= 0:

@@ -117,6 +117,43 @@ def frozen_norm_logits(model: nn.Module, h_ref: torch.Tensor, h: torch.Tensor) -
     return logits
 
 
+def neuron_token_sums(
+    model: nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    layer: int,
+    *,
+    max_length: int = 128,
+    batch_size: int = 8,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per text, the sum over its real tokens of ``layer``'s MLP neuron activations and the
+    token count: ([n, d_mlp] float64, [n] int64) — what :func:`neuron_means` reduces, kept
+    per text so the texts can be split across processes and cached one by one."""
+    site = make_site(layer, "mlp_neurons")
+    sums = torch.zeros(len(texts), get_adapter(model).d_mlp, dtype=torch.float64)
+    counts = torch.zeros(len(texts), dtype=torch.long)
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        for rows, ids, mask in _batches(_tokenize(tokenizer, texts, max_length), batch_size, device):
+            with capture(model, [site]) as cache:
+                model(input_ids=ids, attention_mask=mask, use_cache=False)
+            m = mask.cpu().bool()
+            acts = cache[site].double() * m.unsqueeze(-1)
+            sums[rows] = acts.sum(1)
+            counts[rows] = m.sum(1)
+    return sums, counts
+
+
+def means_from_sums(sums: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """Mean activation [d_mlp] (float32) over every token of every text."""
+    count = int(counts.sum())
+    if count == 0:
+        raise UserError(
+            f"texts must contain at least one token for the neuron means; got {len(counts)} texts"
+        )
+    return (sums.sum(0) / count).float()
+
+
 def neuron_means(
     model: nn.Module,
     tokenizer: Any,
@@ -127,19 +164,10 @@ def neuron_means(
     batch_size: int = 8,
 ) -> torch.Tensor:
     """Mean activation [d_mlp] (float32) of ``layer``'s MLP neurons over every real token."""
-    site = make_site(layer, "mlp_neurons")
-    total, count = torch.zeros(get_adapter(model).d_mlp, dtype=torch.float64), 0
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        for _, ids, mask in _batches(_tokenize(tokenizer, texts, max_length), batch_size, device):
-            with capture(model, [site]) as cache:
-                model(input_ids=ids, attention_mask=mask, use_cache=False)
-            m = mask.cpu().bool()
-            total += cache[site][m].double().sum(0)
-            count += int(m.sum())
-    if count == 0:
-        raise UserError(f"texts must contain at least one token for the neuron means; got {len(texts)} texts")
-    return (total / count).float()
+    sums, counts = neuron_token_sums(
+        model, tokenizer, texts, layer, max_length=max_length, batch_size=batch_size
+    )
+    return means_from_sums(sums, counts)
 
 
 def _skip_start(valid: torch.Tensor, ids: torch.Tensor, bos: int | None, skip: int) -> torch.Tensor:

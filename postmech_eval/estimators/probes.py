@@ -243,17 +243,28 @@ def leave_one_dataset_out(
 
 
 def statement_activations(
-    model: Any, tokenizer: Any, texts: Sequence[str], layers: Sequence[int], batch_size: int
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    layers: Sequence[int],
+    batch_size: int,
+    context: Any = None,
 ) -> Any:
     """Residual stream output of ``layers`` (``blocks.{l}.resid_post``) at each bare statement's
-    last token: a tensor [n_layers, n, d]. METHODS §2's probe input."""
+    last token: a tensor [n_layers, n, d]. METHODS §2's probe input.
+
+    The capture is one per-item step of the shared map (``postmech_eval.engine.shard``): each
+    rank of a data-parallel run captures its share, and with ``context`` (what the result
+    depends on: the model's fingerprint, ...) every statement's [n_layers, d] is cached."""
     import torch
 
-    from postmech_eval.engine.capture import collect
+    from postmech_eval.engine.capture import collect_items
     from postmech_eval.engine.sites import make_site
 
     sites = [make_site(layer, "resid_post") for layer in layers]
-    acts = collect(model, tokenizer, list(texts), sites, positions=(-1,), batch_size=batch_size)
+    acts = collect_items(
+        model, tokenizer, list(texts), sites, (-1,), batch_size, step="statement_activations", context=context
+    )
     return torch.stack([acts[s][:, 0, :] for s in sites])
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from postmech_eval.config import UserError
-from postmech_eval.engine.capture import collect, encode
+from postmech_eval.engine.capture import collect_items, encode
 from postmech_eval.engine.sites import make_site
 
 
@@ -122,19 +122,22 @@ def fit_grid(
     positions: Sequence[int],
     batch_size: int = 16,
     progress: bool = False,
+    context: Any = None,
 ) -> dict[tuple[int, int], RefusalDirection]:
     """One fitted direction per (layer 0..L, position): {(layer, position): RefusalDirection}.
 
     Candidates whose harmful and harmless means coincide (no direction exists, as at layer 0
-    on a template token, whose embedding is the same for every prompt) are left out.
+    on a template token, whose embedding is the same for every prompt) are left out. The
+    captures are a per-item step of the shared map (sharded across ranks; cached per prompt
+    with ``context``, e.g. the model's fingerprint).
     """
     from postmech_eval.engine.arch import get_adapter
 
     n_layers = get_adapter(model).n_layers
     sites = direction_sites(n_layers)
-    kw = dict(sites=sites, positions=tuple(positions), batch_size=batch_size, progress=progress)
-    acts_h = collect(model, tokenizer, list(harmful), **kw)
-    acts_l = collect(model, tokenizer, list(harmless), **kw)
+    kw = dict(positions=tuple(positions), batch_size=batch_size, step="refusal_fit", context=context)
+    acts_h = collect_items(model, tokenizer, list(harmful), sites, **kw)
+    acts_l = collect_items(model, tokenizer, list(harmless), sites, **kw)
     grid: dict[tuple[int, int], RefusalDirection] = {}
     for layer, site in enumerate(sites):
         for j, pos in enumerate(positions):

@@ -32,6 +32,7 @@ from postmech_eval.analyses.catalogue import (
 from postmech_eval.analyses.metrics import emitted_names
 from postmech_eval.atomic import write_text
 from postmech_eval.config import UserError, parse_bool
+from postmech_eval.engine.shard import running
 from postmech_eval.harness import task as task_support
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,15 @@ class PostMechLM(HFLM):
     analysis writes ``<task>/error.json`` and NaN metrics so the other tasks' results are still
     saved; ``postmech-eval run`` uses it and reports the failure), ``progress`` (one
     ``[postmech]`` line per analysis on stderr), ``allow_tokenizer_mismatch`` (compare a
-    pair whose tokenizers split text differently; refused by default).
+    pair whose tokenizers split text differently; refused by default), ``cache`` (per-item
+    results under ``artifacts_dir/.cache``, content-addressed, so a killed run resumes; on by
+    default).
+
+    Data parallel (``accelerate launch`` / ``torchrun``, on GPUs or CPU processes): lm-eval
+    gives each rank every k-th doc; ``generate_until`` gathers all ranks' docs, every rank runs
+    the analysis on all of them with its per-item work sharded
+    (``postmech_eval.engine.shard``), and answers its own docs, so the pair metrics agree on
+    every rank and lm-eval's gather of per-doc values is exact. Only rank 0 writes artifacts.
     """
 
     def __init__(
@@ -69,6 +78,7 @@ class PostMechLM(HFLM):
         on_task_error: str = "raise",
         progress: bool | str = False,
         allow_tokenizer_mismatch: bool | str = False,
+        cache: bool | str = True,
         pretrained: str | None = None,
         device: str | None = None,
         dtype: str | None = None,
@@ -104,6 +114,7 @@ class PostMechLM(HFLM):
                 f"The 'on_task_error' parameter of postmech must be 'raise' or 'continue'. Got {on_task_error!r} instead."
             )
         self.on_task_error = on_task_error
+        self.cache = parse_bool(cache, "cache", "postmech")
         self.progress = parse_bool(progress, "progress", "postmech")
         self.base_spec, self.post_spec = base, post
         self.one_at_a_time = parse_bool(one_at_a_time, "one_at_a_time", "postmech")
@@ -131,31 +142,63 @@ class PostMechLM(HFLM):
             **kwargs,
         )
         self.pair.device = str(self.device)
+        accelerator = getattr(self, "accelerator", None)
+        if accelerator is not None and accelerator.num_processes > 1 and self._world_size == 1:
+            # HFLM turns on data parallel only with > 1 GPU; CPU processes (gloo) and several
+            # processes sharing one device take part the same way.
+            self._rank, self._world_size = accelerator.process_index, accelerator.num_processes
         # The pair reuses the post model and tokenizer HFLM already holds instead of loading them
         # twice (Gemma-3's 262k-token tokenizer alone is ~300 MB resident).
         self.pair.adopt("post", self.model, self.tokenizer)
 
     # ------------------------------------------------------------------ lm-eval entry points
     def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
-        ours: dict[str, list[int]] = {}
+        ours: dict[str, dict[int, list[int]]] = {}  # task -> doc_id -> request indices
         others: list[int] = []
         for i, request in enumerate(requests):
             doc = request.doc if isinstance(request.doc, dict) else {}
             task = doc.get(task_support.TASK_KEY)
             if task is None:
                 others.append(i)
-            else:
-                ours.setdefault(task, []).append(i)
+            else:  # lm-eval pads a rank's list with copies of its last request: one doc each
+                ours.setdefault(task, {}).setdefault(int(request.doc_id), []).append(i)
         answers: list[str | None] = [None] * len(requests)
-        for task, indices in ours.items():
-            docs = [requests[i].doc for i in indices]
-            for i, text in zip(indices, self._run_or_record(task, docs), strict=True):
-                answers[i] = text
+        for task, docs in self._all_ranks_docs(ours, requests).items():
+            texts = self._run_or_record(task, [doc for _, doc in docs])
+            for (doc_id, _), text in zip(docs, texts, strict=True):
+                for i in ours.get(task, {}).get(doc_id, []):
+                    answers[i] = text
         if others:
             stock = super().generate_until([requests[i] for i in others], disable_tqdm=disable_tqdm)
             for i, text in zip(others, stock, strict=True):
                 answers[i] = text
         return [a if a is not None else "" for a in answers]
+
+    def _runtime(self) -> Any:
+        from postmech_eval.engine.shard import Runtime
+
+        return Runtime(
+            rank=self.rank,
+            world_size=self.world_size,
+            cache_dir=self.artifacts_dir / ".cache" if self.cache else None,
+        )
+
+    def _all_ranks_docs(
+        self, ours: dict[str, dict[int, list[int]]], requests: list[Any]
+    ) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        """Every rank's postmech docs, per task in doc order — the same on every rank, so all
+        ranks run the same analyses over the same items (each computing its share)."""
+        from postmech_eval.engine.shard import all_gather
+
+        mine = {
+            task: [(d, requests[idx[0]].doc) for d, idx in sorted(docs.items())]
+            for task, docs in ours.items()
+        }
+        merged: dict[str, dict[int, dict[str, Any]]] = {}
+        for shard in all_gather(mine, self._runtime()):
+            for task, docs in shard.items():
+                merged.setdefault(task, {}).update(dict(docs))
+        return {task: sorted(merged[task].items()) for task in merged}
 
     def _say(self, text: str) -> None:
         if self.progress:
@@ -165,13 +208,14 @@ class PostMechLM(HFLM):
         """``run_analysis``; with ``on_task_error=continue`` a failure is written down and the
         task's metrics are NaN, so one broken perspective does not lose the others."""
         out_dir = self.artifacts_dir / task
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "error.json").unlink(missing_ok=True)
-        (out_dir / "result.json").unlink(missing_ok=True)  # a stale summary must not look current
-        # Until this task finishes (or its failure is written down) its folder is marked: a
-        # kill (SIGINT, SIGKILL) leaves the marker, and readers skip the half-written files.
         marker = out_dir / INCOMPLETE
-        _write_json(marker, {"task": task, "pid": os.getpid(), "started": time.time()})
+        if self.rank == 0:  # the writer of artifacts
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / "error.json").unlink(missing_ok=True)
+            (out_dir / "result.json").unlink(missing_ok=True)  # a stale summary must not look current
+            # Until this task finishes (or its failure is written down) its folder is marked: a
+            # kill (SIGINT, SIGKILL) leaves the marker, and readers skip the half-written files.
+            _write_json(marker, {"task": task, "pid": os.getpid(), "started": time.time()})
         start = time.perf_counter()
         self._say(f"{task}: {len(docs)} items ...")
         try:
@@ -180,12 +224,17 @@ class PostMechLM(HFLM):
             if self.on_task_error == "raise":
                 raise
             log.exception("postmech: %s failed", task)
-            out_dir.mkdir(parents=True, exist_ok=True)
-            _write_json(
-                out_dir / "error.json",
-                {"task": task, "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()},
-            )
-            marker.unlink(missing_ok=True)
+            if self.rank == 0:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                _write_json(
+                    out_dir / "error.json",
+                    {
+                        "task": task,
+                        "error": f"{type(err).__name__}: {err}",
+                        "traceback": traceback.format_exc(),
+                    },
+                )
+                marker.unlink(missing_ok=True)
             self._say(f"{task}: FAILED ({type(err).__name__}: {err})")
             metrics = task_metrics(task)
             nan = dict.fromkeys(emitted_names(m for m in metrics if m.kind == "pair"), math.nan)
@@ -201,8 +250,9 @@ class PostMechLM(HFLM):
         config = build_config(task, kwargs)
         run, _, _ = spec_for(task).load()
         items = [task_support.strip_doc(d) for d in docs]
-        out_dir = self.artifacts_dir / task
-        out_dir.mkdir(parents=True, exist_ok=True)
+        # only rank 0 writes artifacts (every rank computes the same result)
+        out_dir = self.artifacts_dir / task if self.rank == 0 else None
+        runtime = self._runtime()
         started = time.perf_counter()
         log.info(
             "postmech: running %s on %d items (base=%s, post=%s)",
@@ -217,7 +267,8 @@ class PostMechLM(HFLM):
             self._model = None
             self.tokenizer = None
         try:
-            result: AnalysisResult = run(self.pair, config, items=items, output_dir=out_dir)
+            with running(runtime):
+                result: AnalysisResult = run(self.pair, config, items=items, output_dir=out_dir)
         finally:
             if self.one_at_a_time:
                 self._model, self.tokenizer = self.pair.get("post")
@@ -248,7 +299,27 @@ class PostMechLM(HFLM):
             "config": result.config,
             "seed": result.seed,
             "artifacts": result.artifacts,
+            "items": {
+                "rank": self.rank,
+                "world_size": self.world_size,
+                "cache": str(runtime.cache_dir) if runtime.cache_dir else None,
+                "steps": runtime.stats,
+            },
         }
+        if self.world_size > 1:
+            done = {s: v["computed"] + v["cached"] for s, v in runtime.stats.items()}
+            print(
+                f"[postmech rank {self.rank}/{self.world_size}] {task}: per-item steps done here "
+                + ", ".join(f"{s} {n}/{runtime.stats[s]['total']}" for s, n in done.items()),
+                file=sys.stderr,
+                flush=True,
+            )
+        answers = [
+            task_support.encode_response(rec, pair_values, result.seed, item)
+            for rec, item in zip(result.records, doc_items, strict=True)
+        ]
+        if out_dir is None:
+            return answers
         # Per-item records always (not only with --log_samples): every interval and standard
         # error can be recomputed offline from them and the analysis' own artifacts.
         write_text(
@@ -256,10 +327,7 @@ class PostMechLM(HFLM):
             "".join(json.dumps(r, default=str, allow_nan=True) + "\n" for r in result.records),
         )
         _write_json(out_dir / "result.json", summary)
-        return [
-            task_support.encode_response(rec, pair_values, result.seed, item)
-            for rec, item in zip(result.records, doc_items, strict=True)
-        ]
+        return answers
 
 
 def _lm_eval_values(

@@ -51,6 +51,7 @@ POSTMECH_MODEL_ARGS: tuple[str, ...] = (
     "on_task_error",
     "progress",
     "allow_tokenizer_mismatch",
+    "cache",
     "pretrained",
     "device",
     "dtype",

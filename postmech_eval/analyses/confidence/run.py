@@ -33,6 +33,7 @@ the norm (the entropy-neuron signature).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import time
@@ -49,8 +50,9 @@ from postmech_eval.analyses import AnalysisResult
 from postmech_eval.analyses.confidence import stats
 from postmech_eval.atomic import atomic_path, write_text
 from postmech_eval.config import Config, Constraint, Interval, UserError
+from postmech_eval.engine.shard import map_items
 from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
-from postmech_eval.estimators.entropy_ablation import QUANTITIES, measure, neuron_means
+from postmech_eval.estimators.entropy_ablation import QUANTITIES, means_from_sums, measure, neuron_token_sums
 from postmech_eval.estimators.entropy_neurons import EntropyNeuronScan
 
 __all__ = ["ConfidenceConfig", "default_items", "run"]
@@ -190,31 +192,12 @@ def run(
     for which in MODELS:
         model, tokenizer = pair.get(which)
         scan = EntropyNeuronScan(norm_quantile=config.norm_quantile, n_neurons=config.n_neurons).fit(model)
-        means = neuron_means(
-            model,
-            tokenizer,
-            reference,
-            scan.layer_,
-            max_length=config.max_length,
-            batch_size=config.batch_size,
-        )
+        del model, tokenizer
+        means, per[which] = _ablations(pair, which, scan, reference, texts, config)
         randoms = [scan.random_control(config.seed + k) for k in range(config.n_random_sets)]
-        per[which] = measure(
-            model,
-            tokenizer,
-            texts,
-            scan.neurons_,
-            means,
-            randoms,
-            scan.layer_,
-            max_length=config.max_length,
-            batch_size=config.batch_size,
-            skip_first=config.skip_first,
-        )
         metrics[f"n_tokens_{which}"] = float(per[which][1].sum())
         scans[which] = scan
         extra[which] = {"means": means, "random_sets": randoms}
-        del model, tokenizer  # let a one_at_a_time pair free this model when it loads the other
     used, values, sums = stats.per_text(per, config.n_random_sets)
     metrics.update(stats.metrics(values, sums, config.min_gap))
     exact = _weight_metrics(scans)
@@ -241,6 +224,41 @@ def run(
             "refitted": "nothing (neuron sets are fixed by the weights; means are per text)",
         },
     )
+
+
+def _ablations(
+    pair: Any,
+    which: str,
+    scan: EntropyNeuronScan,
+    reference: list[str],
+    texts: list[str],
+    config: ConfidenceConfig,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """The neuron means over ``reference`` and the per-text ablation sums over ``texts``: two
+    per-item steps of the shared map (sharded across ranks, cached per text)."""
+    model, tokenizer = pair.get(which)
+    kw = {"max_length": config.max_length, "batch_size": config.batch_size}
+    context = {"model": pair.fingerprint(which), "layer": scan.layer_, "max_length": config.max_length}
+
+    def sums(part: list[str]) -> list[dict[str, Any]]:
+        s, c = neuron_token_sums(model, tokenizer, part, scan.layer_, **kw)
+        return [{"sum": s[i], "count": int(c[i])} for i in range(len(part))]
+
+    rows = map_items("confidence_means", reference, sums, context=context, chunk=4 * config.batch_size)
+    means = means_from_sums(torch.stack([r["sum"] for r in rows]), torch.tensor([r["count"] for r in rows]))
+    randoms = [scan.random_control(config.seed + k) for k in range(config.n_random_sets)]
+
+    def ablate(part: list[str]) -> list[dict[str, Any]]:
+        s, c = measure(model, tokenizer, part, scan.neurons_, means, randoms, scan.layer_,
+                       skip_first=config.skip_first, **kw)  # fmt: skip
+        return [{"sums": s[i], "count": int(c[i])} for i in range(len(part))]
+
+    neurons = {"neurons": [int(n) for n in scan.neurons_], "random": [[int(n) for n in r] for r in randoms]}
+    digest = hashlib.sha256(means.numpy().tobytes()).hexdigest()
+    context = {**context, **neurons, "means": digest, "skip_first": config.skip_first}
+    rows = map_items("confidence_ablate", texts, ablate, context=context, chunk=4 * config.batch_size)
+    per = (torch.stack([r["sums"] for r in rows]), torch.tensor([r["count"] for r in rows], dtype=torch.long))
+    return means, per
 
 
 def _weight_metrics(scans: dict[str, EntropyNeuronScan]) -> dict[str, float]:

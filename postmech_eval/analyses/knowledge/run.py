@@ -31,9 +31,11 @@ from postmech_eval.analyses.knowledge.pairs import (
     column_layout,
     label_token_ids,
 )
+from postmech_eval.analyses.steps import step_context
 from postmech_eval.config import UserError
 from postmech_eval.engine import patching
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.shard import all_gather, map_items
 
 log = logging.getLogger(__name__)
 
@@ -75,56 +77,118 @@ def _progress(pairs: list[StatementPair], config: KnowledgeConfig, desc: str) ->
     return tqdm(pairs, desc=desc, disable=not config.progress or not pairs, leave=False)
 
 
-def _own_pass(
+def _item(p: StatementPair) -> dict[str, Any]:
+    """What a pair's per-item steps compute from (their cache key): ids and patched positions."""
+    return {
+        "pair_id": p.pair_id,
+        "true": p.true_ids[0].tolist(),
+        "false": p.false_ids[0].tolist(),
+        "positions": list(p.positions),
+    }
+
+
+def _own_step(
     model: Any,
-    pairs: list[StatementPair],
+    pairs: dict[int, StatementPair],
     readout: Any,
     config: KnowledgeConfig,
-    donor: _ModelRun | None,
-    skip: set[int],
+    base: dict[int, dict[str, Any]] | None,
+    cross: bool,
     which: str,
-) -> _ModelRun:
-    run = _ModelRun()
-    for p in _progress(pairs, config, f"knowledge patching ({which})"):
-        # cross-model cells need every position recomputed; within-model ones only from
-        # the first token where the prompts differ
-        start = p.positions[0] if donor is not None else p.own_start
-        tt = patching.trace(model, p.true_ids, keep_kv=True)
-        tf = patching.trace(model, p.false_ids, start=start, prefix=tt)  # shares the few-shot prefix
-        ld_t, ld_f = (float(readout(x.logits_last.unsqueeze(0))[0]) for x in (tt, tf))
-        run.ld[p.pair_id] = (ld_t, ld_f)
-        run.donor[p.pair_id] = tt.values(p.positions).cpu()
-        if report.exclusion([ld_t - ld_f], config) or p.pair_id in skip:
-            continue
-        run.own[p.pair_id] = patching.patch_cells(
-            model, tf, tt.values(p.positions), p.positions, readout, max_rows=config.max_rows
-        )
-        if config.attribution:
-            run.attr[p.pair_id] = patching.attribution_cells(
-                model, p.false_ids, tt.values(p.positions), p.positions, readout
+) -> Any:
+    """Per pair on one model: logit differences, donor values, the within-model map and (on
+    post, with ``cross``) the cross-model map from base's donor values (METHODS §1). Given
+    ``base``'s rows, pairs base excluded are skipped."""
+    donor = base if cross else None
+
+    def step(part: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for it in _progress(part, config, f"knowledge patching ({which})"):
+            p = pairs[it["pair_id"]]
+            # cross-model cells need every position recomputed; within-model ones only from
+            # the first token where the prompts differ
+            start = p.positions[0] if donor is not None else p.own_start
+            tt = patching.trace(model, p.true_ids, keep_kv=True)
+            tf = patching.trace(model, p.false_ids, start=start, prefix=tt)  # shares the few-shot prefix
+            ld_t, ld_f = (float(readout(x.logits_last.unsqueeze(0))[0]) for x in (tt, tf))
+            row: dict[str, Any] = {"ld": [ld_t, ld_f], "donor": tt.values(p.positions).cpu()}
+            skip = base is not None and "own" not in base[p.pair_id]  # excluded in base
+            if report.exclusion([ld_t - ld_f], config) or skip:
+                out.append(row)
+                continue
+            row["own"] = patching.patch_cells(
+                model, tf, tt.values(p.positions), p.positions, readout, max_rows=config.max_rows
             )
-        if donor is not None and p.pair_id in donor.donor:
-            run.cross[p.pair_id] = patching.patch_cells(
-                model, tf, donor.donor[p.pair_id], p.positions, readout, max_rows=config.max_rows
-            )
-    return run
+            if config.attribution:
+                row["attr"] = patching.attribution_cells(
+                    model, p.false_ids, tt.values(p.positions), p.positions, readout
+                )
+            if donor is not None:
+                row["cross"] = patching.patch_cells(
+                    model, tf, donor[p.pair_id]["donor"], p.positions, readout, max_rows=config.max_rows
+                )
+            out.append(row)
+        return out
+
+    return step
 
 
-def _cross_pass(
+def _cross_step(
     model: Any,
-    pairs: list[StatementPair],
+    pairs: dict[int, StatementPair],
     readout: Any,
     config: KnowledgeConfig,
-    receiver: _ModelRun,
-    donor: _ModelRun,
-    use: set[int],
-) -> None:
-    for p in _progress(pairs, config, "knowledge patching (post -> base)"):
-        if p.pair_id in use:
+    base: dict[int, dict[str, Any]],
+    post: dict[int, dict[str, Any]],
+) -> Any:
+    """Per pair kept by both models: the post -> base map (post's donor values into base)."""
+
+    def step(part: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for it in _progress(part, config, "knowledge patching (post -> base)"):
+            pid = it["pair_id"]
+            if "own" not in base[pid] or "own" not in post[pid]:
+                out.append({})
+                continue
+            p = pairs[pid]
             tf = patching.trace(model, p.false_ids, start=p.positions[0])
-            receiver.cross[p.pair_id] = patching.patch_cells(
-                model, tf, donor.donor[p.pair_id], p.positions, readout, max_rows=config.max_rows
+            cross = patching.patch_cells(
+                model, tf, post[pid]["donor"], p.positions, readout, max_rows=config.max_rows
             )
+            out.append({"cross": cross})
+        return out
+
+    return step
+
+
+def _local(items: list[dict[str, Any]], rows: list[Any]) -> dict[int, dict[str, Any]]:
+    return {it["pair_id"]: r for it, r in zip(items, rows, strict=True) if r is not None}
+
+
+def _gather_runs(
+    base: dict[int, dict[str, Any]], post: dict[int, dict[str, Any]], cross: dict[int, dict[str, Any]]
+) -> tuple[_ModelRun, _ModelRun]:
+    """Every rank's per-pair results (without the bulky donor values), as two _ModelRuns."""
+    light = {
+        pid: {
+            "base": {k: v for k, v in base[pid].items() if k != "donor"} | cross.get(pid, {}),
+            "post": {k: v for k, v in post[pid].items() if k != "donor"},
+        }
+        for pid in base
+    }
+    runs = {"base": _ModelRun(), "post": _ModelRun()}
+    for shard in all_gather(light):
+        for pid in sorted(shard):
+            for which, row in shard[pid].items():
+                run = runs[which]
+                run.ld[pid] = tuple(row["ld"])
+                for name in ("own", "attr", "cross"):
+                    if name in row:
+                        getattr(run, name)[pid] = row[name]
+    for run in runs.values():  # pair order, whichever rank computed them
+        for name in ("ld", "own", "attr", "cross"):
+            setattr(run, name, dict(sorted(getattr(run, name).items())))
+    return runs["base"], runs["post"]
 
 
 def run(
@@ -147,15 +211,27 @@ def run(
     pairs, excluded, survived = build_pairs(items, tok_b, config)
     layout = column_layout(pairs, tok_b, config)
     n_layers = get_adapter(model_b).n_layers
-    base = _own_pass(model_b, pairs, readout, config, None, set(), "base")
+    by_id = {p.pair_id: p for p in pairs}
+    work = [_item(p) for p in pairs]
+    # Per-pair steps, sharded across ranks (each pair stays on one rank through the three
+    # steps, so donor values never travel) and cached per pair.
+    ctx = {"model": pair.fingerprint("base"), **step_context(pair, (), config)}
+    step = _own_step(model_b, by_id, readout, config, None, False, "base")
+    base_rows = _local(work, map_items("knowledge_base", work, step, context=ctx, chunk=4, gather=False))
     model_p, tok_p = pair.get("post")
     _check_same_tokens(tok_p, pairs, readout_ids)
-    skip = {pid for pid, (a, b) in base.ld.items() if report.exclusion([a - b], config)}
-    post = _own_pass(model_p, pairs, readout, config, base if config.cross_model else None, skip, "post")
-    use = [p for p in pairs if p.pair_id in base.own and p.pair_id in post.own]
-    if config.cross_model and use:
+    ctx = {**step_context(pair, ("base", "post"), config)}
+    step = _own_step(model_p, by_id, readout, config, base_rows, config.cross_model, "post")
+    post_rows = _local(work, map_items("knowledge_post", work, step, context=ctx, chunk=4, gather=False))
+    cross_rows: dict[int, dict[str, Any]] = {}
+    if config.cross_model:
         model_b, _ = pair.get("base")
-        _cross_pass(model_b, use, readout, config, base, post, {p.pair_id for p in use})
+        step = _cross_step(model_b, by_id, readout, config, base_rows, post_rows)
+        cross_rows = _local(
+            work, map_items("knowledge_cross", work, step, context=ctx, chunk=4, gather=False)
+        )
+    base, post = _gather_runs(base_rows, post_rows, cross_rows)
+    use = [p for p in pairs if p.pair_id in base.own and p.pair_id in post.own]
     result = report.summarise(pairs, use, base, post, n_layers, config, layout.width)
     result["pair_ids"] = [p.pair_id for p in use]
     result["datasets"] = [p.dataset for p in use]

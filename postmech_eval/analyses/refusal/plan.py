@@ -80,6 +80,15 @@ class ModelSite:
             out["auto"] = self.search.to_dict()
         return out
 
+    def digest(self, alpha: float | None) -> str:
+        """sha256 of what this site's interventions do (direction values, layer, position,
+        addition coefficient): the cache key of completions generated under them."""
+        import hashlib
+
+        d = self.direction.direction_.detach().float().cpu().contiguous().numpy().tobytes()
+        extra = f"{self.layer}|{self.position}|{self.summary(alpha)['alpha']!r}".encode()
+        return hashlib.sha256(d + extra).hexdigest()
+
 
 def check_items(items: Sequence[dict[str, Any]]) -> None:
     """Each item needs a non-empty 'instruction' and kind 'harmful' or 'harmless'."""
@@ -229,8 +238,12 @@ def preflight(pair: Any, config: Any) -> dict[str, Plan]:
     return plans
 
 
-def resolve_site(loaded: tuple[Any, Any], plan: Plan, train: dict[str, list[Any]], config: Any) -> ModelSite:
-    """Fit the model's directions at every layer and take the planned (or searched) site."""
+def resolve_site(
+    loaded: tuple[Any, Any], plan: Plan, train: dict[str, list[Any]], config: Any, context: Any = None
+) -> ModelSite:
+    """Fit the model's directions at every layer and take the planned (or searched) site.
+
+    ``context`` (the model's fingerprint) keys the per-prompt capture cache."""
     from postmech_eval.analyses.refusal.steering_export import steering_hookpoint
 
     model, tok = loaded
@@ -255,7 +268,7 @@ def resolve_site(loaded: tuple[Any, Any], plan: Plan, train: dict[str, list[Any]
     else:
         positions = (plan.position,)
     kw = {"batch_size": config.batch_size}
-    grid = fit_grid(model, tok, fit["harmful"], fit["harmless"], positions, progress=config.progress, **kw)
+    grid = fit_grid(model, tok, fit["harmful"], fit["harmless"], positions, context=context, **kw)
     search = None
     if auto:
         from postmech_eval.estimators.judges import PrefixJudge

@@ -64,6 +64,7 @@ from postmech_eval.analyses.refusal.report import (
 )
 from postmech_eval.analyses.refusal.search import SCORES, Score
 from postmech_eval.config import Config, Constraint, Interval, Options, Satisfies
+from postmech_eval.engine.shard import map_items
 from postmech_eval.estimators.bootstrap import N_BOOTSTRAP, describe
 from postmech_eval.estimators.judges import REFUSAL_PHRASES, FirstSentenceJudge, PrefixJudge
 from postmech_eval.estimators.refusal_direction import site_for_layer
@@ -248,9 +249,10 @@ def _run(
         return pair.get(which)
 
     def generate_for(which: str, conditions: Sequence[str]) -> None:
-        from postmech_eval.engine.generation import generate
-
+        """Completions of ``which`` under ``conditions``: one per-item step (prompt x
+        condition), sharded across ranks and cached per completion."""
         model, tok = use(which)
+        work: list[dict[str, Any]] = []
         for kind in KINDS:
             prompts = format_prompts(
                 tok,
@@ -258,22 +260,48 @@ def _run(
                 plan[which].template,
                 max_new_tokens=config.max_new_tokens,
             )
-            for cond in conditions:
-                if cond not in CONDITIONS[kind] or not prompts:
-                    continue
-                ivs = _interventions(cond, which, sites, plan[which].n_layers, config.alpha)
-                texts[which][f"{kind}:{cond}"] = generate(
-                    model, tok, prompts, max_new_tokens=config.max_new_tokens,
-                    batch_size=config.batch_size, interventions=ivs, progress=config.progress,
-                )  # fmt: skip
+            work += [
+                {"kind": kind, "cond": c, "prompt": p}
+                for c in conditions
+                if c in CONDITIONS[kind]
+                for p in prompts
+            ]
+        context = {
+            "model": pair.fingerprint(which),
+            "max_new_tokens": config.max_new_tokens,
+            "directions": {s: sites[s].digest(config.alpha) for s in sorted(sites)},
+        }
+        done = map_items(f"refusal_generate_{which}", work, lambda part: _generate(which, model, tok, part),
+                         context=context, chunk=config.batch_size)  # fmt: skip
+        for w, text in zip(work, done, strict=True):
+            texts[which].setdefault(f"{w['kind']}:{w['cond']}", []).append(text)
+
+    def _generate(which: str, model: Any, tok: Any, part: list[dict[str, Any]]) -> list[str]:
+        from postmech_eval.engine.generation import generate
+
+        out: list[str | None] = [None] * len(part)
+        for cond in dict.fromkeys(w["cond"] for w in part):
+            rows = [i for i, w in enumerate(part) if w["cond"] == cond]
+            ivs = _interventions(cond, which, sites, plan[which].n_layers, config.alpha)
+            gen = generate(
+                model, tok, [part[i]["prompt"] for i in rows], max_new_tokens=config.max_new_tokens,
+                batch_size=config.batch_size, interventions=ivs, progress=config.progress,
+            )  # fmt: skip
+            for i, text in zip(rows, gen, strict=True):
+                out[i] = text
+        return out  # type: ignore[return-value]
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    sites["base"] = resolve_site(use("base"), plan["base"], train, config)
+    sites["base"] = resolve_site(
+        use("base"), plan["base"], train, config, {"model": pair.fingerprint("base")}
+    )
     generate_for("base", ("none", "ablate_base", "add_base"))
     timings["phase_base_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    sites["post"] = resolve_site(use("post"), plan["post"], train, config)
+    sites["post"] = resolve_site(
+        use("post"), plan["post"], train, config, {"model": pair.fingerprint("post")}
+    )
     generate_for("post", ("none", "ablate_post", "add_post", "ablate_base", "add_base"))
     timings["phase_post_s"] = time.perf_counter() - t
     t = time.perf_counter()

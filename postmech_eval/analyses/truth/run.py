@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from postmech_eval.analyses import AnalysisResult
+from postmech_eval.analyses.steps import step_context
 from postmech_eval.analyses.truth import uncertainty as unc
 from postmech_eval.analyses.truth.config import (  # noqa: F401  (the analysis' public names)
     TRAIN_DATASETS,
@@ -67,6 +68,7 @@ from postmech_eval.analyses.truth.steer import (
 )
 from postmech_eval.data import Statement
 from postmech_eval.engine.capture import logits_last
+from postmech_eval.engine.shard import map_items
 from postmech_eval.estimators.probes import fit_probe, statement_activations
 
 __all__ = [
@@ -142,7 +144,14 @@ def run_probe(
     for which in WHICH:
         model, tokenizer = pair.get(which)
         n_layers = _n_layers(model)
-        acts[which] = statement_activations(model, tokenizer, texts, range(n_layers), config.batch_size)
+        acts[which] = statement_activations(
+            model,
+            tokenizer,
+            texts,
+            range(n_layers),
+            config.batch_size,
+            context={"model": pair.fingerprint(which)},
+        )
     n_train = len(train)
     layer = _layer(config, n_layers)
     choice = None
@@ -255,7 +264,9 @@ def run_steering(
         n_layers = _n_layers(model)
         layer = _layer(config, n_layers)
         read = range(n_layers) if layer is None else [layer]  # auto needs every layer
-        train_acts[which] = statement_activations(model, tokenizer, texts, read, config.batch_size)
+        train_acts[which] = statement_activations(
+            model, tokenizer, texts, read, config.batch_size, context={"model": pair.fingerprint(which)}
+        )
     choice = None
     if layer is None:
         layer, choice = choose_layer(train_acts, train, config.probe, config.val_fraction, config.seed)
@@ -264,27 +275,44 @@ def run_steering(
         vectors[which] = torch.tensor(probe.steering_vector_, dtype=torch.float32)
     del train_acts
     steer = _steer_layers(config, n_layers, layer)
-    # Phase 2 (post first: it is still loaded when the pair holds one model at a time).
+    # Phase 2 (post first: it is still loaded when the pair holds one model at a time): one
+    # per-item step per target model, sharded across ranks and cached.
     pdiff: dict[str, torch.Tensor] = {}
     positions: dict[str, list[tuple[int, int]]] = {}
+    context = step_context(pair, WHICH, config, layer=layer, steer_layers=list(steer))
     for target in ("post", "base"):
         model, tokenizer = pair.get(target)
         ids = answer_ids(tokenizer, prompts[0])
         positions[target] = [statement_positions(tokenizer, p) for p in prompts]
-        pdiff[target] = p_diff(logits_last(model, tokenizer, prompts, batch_size=config.batch_size), ids)
+
+        def readouts(
+            part: list[dict[str, Any]], model: Any = model, tokenizer: Any = tokenizer, ids: Any = ids
+        ) -> list[dict]:
+            texts = [x["prompt"] for x in part]
+            out = {"clean": p_diff(logits_last(model, tokenizer, texts, batch_size=config.batch_size), ids)}
+            for src in WHICH:
+                logits = steer_logits(
+                    model,
+                    tokenizer,
+                    texts,
+                    [x["label"] for x in part],
+                    [tuple(x["positions"]) for x in part],
+                    vectors[src],
+                    steer,
+                    config.coeff,
+                    config.batch_size,
+                )
+                out[src] = p_diff(logits, ids)
+            return [{k: float(v[i]) for k, v in out.items()} for i in range(len(part))]
+
+        work = [
+            {"prompt": p, "label": int(y), "positions": list(pos)}
+            for p, y, pos in zip(prompts, labels, positions[target], strict=True)
+        ]
+        rows = map_items(f"truth_steering_{target}", work, readouts, context=context, chunk=config.batch_size)
+        pdiff[target] = torch.tensor([r["clean"] for r in rows], dtype=torch.float64)
         for src in WHICH:
-            logits = steer_logits(
-                model,
-                tokenizer,
-                prompts,
-                labels,
-                positions[target],
-                vectors[src],
-                steer,
-                config.coeff,
-                config.batch_size,
-            )
-            pdiff[f"{src}_{target}"] = p_diff(logits, ids)
+            pdiff[f"{src}_{target}"] = torch.tensor([r[src] for r in rows], dtype=torch.float64)
     y = np.array(labels)
     metrics: dict[str, float] = {}
     parts: dict[str, dict[str, float]] = {}
