@@ -157,8 +157,11 @@ def rotation_metric_checks(
         )
         out.append(exact(pair, task, "probe_direction_rel_diff", 0.0, float((p - b @ q).norm() / b.norm()), 1e-3,
                          "the post probe is the base probe rotated"))  # fmt: skip
-        out += _collapse(pair, task, metrics, "probe_acc_base_on_post", "probe_acc_base", 0.5)
-        out += _collapse(pair, task, metrics, "probe_acc_post_on_base", "probe_acc_post", 0.5)
+        for c in _collapse(pair, task, metrics, "probe_acc_base_on_post", "probe_acc_base", 0.5) + _collapse(
+            pair, task, metrics, "probe_acc_post_on_base", "probe_acc_post", 0.5
+        ):  # measured: organism:sft keeps |acc - 0.5| = 0.375 with cos = -0.14
+            out.append(Check(**{**c.__dict__, "applies": False, "why": "not a prediction: a random direction "
+                                "still separates where truth is linearly coded in many directions"}))  # fmt: skip
     if task == STEER:
         out += _collapse(pair, task, metrics, "nif_base_post", "nif_base_base", 0.0)
         out += _collapse(pair, task, metrics, "nif_post_base", "nif_post_post", 0.0)
