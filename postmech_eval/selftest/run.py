@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,9 @@ class Analyses:
             items = items[: self.limit]
         out = self.workdir / f"{tag}_{task}"
         pair = ModelPair((base, self.tokenizer), (post, self.tokenizer))
-        self._done[(tag, task)] = run(pair, config, items=items, output_dir=out), out
+        with warnings.catch_warnings():  # e.g. "no confidence gap": expected on these pairs
+            warnings.simplefilter("ignore", UserWarning)
+            self._done[(tag, task)] = run(pair, config, items=items, output_dir=out), out
         return self._done[(tag, task)]
 
 
