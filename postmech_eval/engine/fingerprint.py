@@ -45,7 +45,8 @@ def model_fingerprint(model: nn.Module, samples: int = 4096) -> str:
             if p.device.type == "meta":
                 continue
             flat = p.detach().reshape(-1)
-            idx = torch.linspace(0, flat.numel() - 1, min(samples, flat.numel())).long()
+            # float64: float32 rounds n - 1 up to n past 2**24 elements (Gemma-3 embeddings: IndexError)
+            idx = torch.linspace(0, flat.numel() - 1, min(samples, flat.numel()), dtype=torch.float64).long()
             vals = flat[idx.to(flat.device)].float().cpu()
             if p.dim() == 1:
                 vals = torch.cat([vals, flat.double().sum().float().cpu().reshape(1)])
