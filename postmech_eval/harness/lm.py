@@ -165,6 +165,8 @@ class PostMechLM(HFLM):
         answers: list[str | None] = [None] * len(requests)
         for task, docs in self._all_ranks_docs(ours, requests).items():
             texts = self._run_or_record(task, [doc for _, doc in docs])
+            if self.world_size > 1 and self.rank == 0:
+                texts = _name_absent_items(texts, [d in ours.get(task, {}) for d, _ in docs])
             for (doc_id, _), text in zip(docs, texts, strict=True):
                 for i in ours.get(task, {}).get(doc_id, []):
                     answers[i] = text
@@ -173,6 +175,21 @@ class PostMechLM(HFLM):
             for i, text in zip(others, stock, strict=True):
                 answers[i] = text
         return [a if a is not None else "" for a in answers]
+
+    def gather_object(self, obj: Any, dst: int = 0) -> Any:
+        """HFLM's gather, then each rank's per-doc metrics completed for lm-eval's merge.
+
+        lm-eval merges ranks by rank 0's metric keys and looks each one up in every rank's
+        dict. A postmech doc leaves out item metrics that do not apply to it (a harmful prompt
+        has no harmless rate), so with few docs, or docs of one kind per rank (the refusal
+        docs alternate harmful / harmless: two ranks get one kind each), a rank lacks keys.
+        Rank 0 names its missing ones with ``None`` on its first doc (``_name_absent_items``);
+        here the ``None`` markers are dropped and absent keys become empty lists, so every
+        mean is over exactly the docs that carry the metric, as in one process."""
+        gathered = super().gather_object(obj, dst=dst)
+        if gathered is None or self.world_size <= 1:
+            return gathered
+        return _complete_ranks(gathered)
 
     def _runtime(self) -> Any:
         from postmech_eval.engine.shard import Runtime
@@ -349,6 +366,47 @@ def _lm_eval_values(
             lo, hi = result.intervals[m.name]
             pair_values.update(zip(m.interval_names, (lo, hi), strict=True))
     return doc_items, pair_values
+
+
+def _name_absent_items(texts: list[str], local: list[bool]) -> list[str]:
+    """Rank 0's answers with every item metric that some doc (of any rank) carries but none of
+    rank 0's docs does set to ``None`` on rank 0's first doc (see ``gather_object``)."""
+    answers = [json.loads(t) for t in texts]
+    everywhere = {k for a in answers for k in a.get("item", {})}
+    here = {k for a, mine in zip(answers, local, strict=True) if mine for k in a.get("item", {})}
+    missing = sorted(everywhere - here)
+    if not missing or True not in local:
+        return texts
+    first_local = local.index(True)
+    answers[first_local]["item"].update(dict.fromkeys(missing))
+    texts = list(texts)
+    texts[first_local] = json.dumps(answers[first_local], default=str)
+    return texts
+
+
+def _complete_ranks(gathered: list[Any]) -> list[Any]:
+    """Per-rank {task: {(metric, filter): values}} completed to the same keys, ``None`` dropped;
+    per-rank {task: [logged samples]} without the ``None`` markers."""
+    tasks = {t for rank in gathered if isinstance(rank, dict) for t in rank}
+    for task in tasks:
+        parts = [rank.get(task) for rank in gathered]
+        if all(isinstance(p, dict) for p in parts):  # raw metrics
+            keys = {k for p in parts for k in p}
+            for p in parts:
+                for k in keys:
+                    p[k] = [v for v in p.get(k, []) if v is not None]
+        elif all(isinstance(p, list) for p in parts):  # logged samples
+            for p in parts:
+                for example in p:
+                    if isinstance(example, dict):
+                        absent = [
+                            k for k, v in example.items() if v is None and k in example.get("metrics", [])
+                        ]
+                        for k in absent:
+                            del example[k]
+                        if absent:
+                            example["metrics"] = [m for m in example["metrics"] if m not in absent]
+    return gathered
 
 
 def _write_json(path: Path, obj: Any) -> None:

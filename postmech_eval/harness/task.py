@@ -189,8 +189,9 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]
             f"the model answered with plain text instead"
         ) from None
     # a doc that does not contribute to an item metric leaves it out (lm-eval then averages
-    # that metric over the docs that do)
-    return {name: _as_float(value) for name, value in metrics.items()}
+    # that metric over the docs that do); None marks a key absent from a data-parallel rank's
+    # docs, dropped again when the ranks are merged (``PostMechLM.gather_object``)
+    return {name: None if value is None else _as_float(value) for name, value in metrics.items()}
 
 
 def _as_float(value: Any) -> float:
