@@ -103,6 +103,7 @@ def _run_command(args: argparse.Namespace) -> int:
         log_samples=args.log_samples,
         verbose=args.verbose,
         table=not args.no_table,
+        overwrite=args.overwrite,
     )
     return run_suite(run)
 
@@ -139,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-samples", action="store_true", help="keep per-item records (lm-eval --log_samples)"
     )
     run.add_argument("--no-table", action="store_true", help="do not print the summary table")
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="rerun tasks already complete in the output dir with the same settings (default: keep them)",
+    )
     run.add_argument("--verbose", action="store_true", help="show lm-eval's own log lines (INFO)")
 
     lead = sub.add_parser("leaderboard", help="render pairs side by side from lm-eval results")

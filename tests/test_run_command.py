@@ -53,6 +53,23 @@ def test_run_writes_one_results_file_in_the_pair_folder(tmp_path: Path):
     # lm-eval's own INFO lines stay in the log, not on the console
     assert "INFO" not in proc.stderr and "[postmech] postmech_truth_probe: done" in proc.stderr
 
+    # The same command again: both tasks are complete with these settings, nothing reruns.
+    args = ["run", "--tasks", "postmech_truth_probe", "postmech_entropy_neurons", "--limit", "8"]
+    again = postmech_eval(*args, "--output-dir", "res", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "2 of 2 tasks already complete" in again.stdout and "every task reused" in again.stdout
+    assert any(line.startswith("  probe_acc_(B|P)") for line in again.stdout.splitlines())
+    assert list(folder.glob("results_*.json")) == [results]
+    # Other settings (a new --limit) are another run; --overwrite reruns a complete task.
+    other = postmech_eval(
+        *args[:-1], "7", "--tasks", "postmech_entropy_neurons", "--output-dir", "res", cwd=tmp_path
+    )
+    assert other.returncode == 0 and "already complete" not in other.stdout, other.stderr[-3000:]
+    forced = postmech_eval(*args[:3], "--overwrite", "--tasks", "postmech_truth_probe", "--limit", "8",
+                           "--output-dir", "res", cwd=tmp_path)  # fmt: skip
+    assert forced.returncode == 0 and "already complete" not in forced.stdout, forced.stderr[-3000:]
+    assert len(list(folder.glob("results_*.json"))) == 3
+
 
 def test_a_failing_task_keeps_the_other_tasks_results(tmp_path: Path):
     out = tmp_path / "res"

@@ -53,6 +53,7 @@ class SuiteRun:
     log_samples: bool = False
     verbose: bool = False
     table: bool = True
+    overwrite: bool = False
 
     @property
     def pair_dir(self) -> Path:
@@ -62,7 +63,20 @@ class SuiteRun:
     def artifacts_dir(self) -> Path:
         return self.pair_dir / "artifacts"
 
-    def command(self) -> list[str]:
+    def settings_digest(self) -> str:
+        """What a task's result depends on besides the task: a finished task is reused only
+        when this is unchanged (same pair, model args, settings, limit, seed, suite version)."""
+        import hashlib
+
+        from postmech_eval import __version__
+
+        blob = json.dumps(
+            [self.base, self.post, self.model_args, self.metadata, self.limit, self.seed, self.log_samples,
+             __version__],
+        )  # fmt: skip
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def command(self, tasks: Sequence[str] | None = None) -> list[str]:
         model_args = (
             f"base={self.base},post={self.post},artifacts_dir={self.artifacts_dir},"
             "on_task_error=continue,progress=true"
@@ -70,7 +84,8 @@ class SuiteRun:
         if self.model_args:
             model_args += "," + self.model_args
         cmd = [sys.executable, "-m", "lm_eval", "run", "--model", "postmech", "--model_args", model_args]
-        cmd += ["--tasks", ",".join(self.tasks), "--output_path", str(self.pair_dir / "results.json")]
+        tasks = self.tasks if tasks is None else tasks
+        cmd += ["--tasks", ",".join(tasks), "--output_path", str(self.pair_dir / "results.json")]
         cmd += ["--seed", self.seed]
         if self.limit is not None:
             cmd += ["--limit", str(self.limit)]
@@ -114,17 +129,75 @@ def _task_file(folder: Path, name: str, since: float) -> dict | None:
         return None
 
 
+COMPLETED = "completed.json"
+
+
+def completed_tasks(run: SuiteRun) -> dict[str, Path]:
+    """Tasks a previous run of these settings finished in ``run.pair_dir``: {task: results file}.
+
+    Finished = recorded in ``completed.json`` under the same settings digest, its results
+    file still there with the task's metrics, and its artifacts without the incomplete
+    marker (a kill leaves it)."""
+    try:
+        book = json.loads((run.pair_dir / COMPLETED).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    out: dict[str, Path] = {}
+    for task in run.tasks:
+        entry = book.get(task) if isinstance(book, dict) else None
+        if not isinstance(entry, dict) or entry.get("settings") != run.settings_digest():
+            continue
+        results = run.pair_dir / str(entry.get("results"))
+        folder = run.artifacts_dir / task
+        if (
+            not results.is_file()
+            or (folder / ".incomplete").exists()
+            or not (folder / "result.json").is_file()
+        ):
+            continue
+        try:
+            if task in read_results_file(results).metrics:
+                out[task] = results
+        except ResultsFileError:
+            continue
+    return out
+
+
+def _record_completed(run: SuiteRun, tasks: Sequence[str], results: Path) -> None:
+    from postmech_eval.atomic import write_text
+
+    path = run.pair_dir / COMPLETED
+    try:
+        book = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        book = {}
+    for task in tasks:
+        book[task] = {"settings": run.settings_digest(), "results": results.name}
+    write_text(path, json.dumps(book, indent=2, sort_keys=True))
+
+
 def run_suite(run: SuiteRun) -> int:
-    """Launch lm_eval once; 0 when every task produced metrics, 1 otherwise."""
+    """Launch lm_eval once for the tasks not already finished (all with ``overwrite``); 0 when
+    every task has metrics, 1 otherwise."""
     run.pair_dir.mkdir(parents=True, exist_ok=True)
+    reused = {} if run.overwrite else completed_tasks(run)
+    todo = [t for t in run.tasks if t not in reused]
+    if reused:
+        print(
+            f"postmech: {len(reused)} of {len(run.tasks)} tasks already complete in {_show(run.pair_dir)} "
+            f"with these settings, kept: {', '.join(reused)} (--overwrite reruns them)",
+            flush=True,
+        )
+    if not todo:
+        return _report(run, reused, {}, {}, None, 0.0)
     log_path = run.pair_dir / "lm_eval.log"
     env = dict(os.environ)
     if not run.verbose:
         env.setdefault("LMEVAL_LOG_LEVEL", "WARNING")
-    print(f"postmech: {run.base} -> {run.post}: {len(run.tasks)} tasks in one lm_eval run", flush=True)
+    print(f"postmech: {run.base} -> {run.post}: {len(todo)} tasks in one lm_eval run", flush=True)
     start = time.time()
     with log_path.open("w", encoding="utf-8") as log:
-        proc = subprocess.Popen(run.command(), stdout=log, stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(run.command(todo), stdout=log, stderr=subprocess.PIPE, text=True, env=env)
         try:
             _stream(proc, log, run.verbose)
             code = proc.wait()
@@ -158,7 +231,7 @@ def run_suite(run: SuiteRun) -> int:
         return 1
     failed: dict[str, str] = {}
     seconds: dict[str, float] = {}
-    for task in run.tasks:
+    for task in todo:
         folder = run.artifacts_dir / task
         error = _task_file(folder, "error.json", start)
         if error is not None:
@@ -168,19 +241,46 @@ def run_suite(run: SuiteRun) -> int:
             seconds[task] = float(done["seconds"])
         if task not in parsed.metrics and task not in failed:
             failed[task] = "no metrics in the results file"
-    per_task = summary.task_estimates(parsed, run.tasks)
+    _record_completed(run, [t for t in todo if t not in failed], results)
     from postmech_eval.suite.figures import write_figures  # paper figures (PNG + SVG) from the artifacts
 
     write_figures(
-        [run.artifacts_dir / t for t in run.tasks if t not in failed and (run.artifacts_dir / t).is_dir()]
+        [run.artifacts_dir / t for t in todo if t not in failed and (run.artifacts_dir / t).is_dir()]
     )
+    return _report(run, {**reused, **dict.fromkeys(todo, results)}, failed, seconds, log_path, wall)
+
+
+def _report(
+    run: SuiteRun,
+    sources: dict[str, Path],
+    failed: dict[str, str],
+    seconds: dict[str, float],
+    log_path: Path | None,
+    wall: float,
+) -> int:
+    """The summary table over every task (from the results file each one's metrics are in)."""
+    per_task: dict = {}
+    for results in dict.fromkeys(sources.values()):
+        mine = [t for t in run.tasks if sources.get(t) == results]
+        per_task.update(summary.task_estimates(read_results_file(results), mine))
+    per_task = {t: per_task[t] for t in run.tasks if t in per_task}
+    for task in run.tasks:  # reused tasks: the time they took when they ran
+        if task not in seconds:
+            done = _task_file(run.artifacts_dir / task, "result.json", 0.0) or {}
+            if isinstance(done.get("seconds"), (int, float)):
+                seconds[task] = float(done["seconds"])
+    results = max(sources.values(), key=lambda p: p.stat().st_mtime)
     if run.table:
-        title = f"postmech suite: {run.base} -> {run.post}  ({wall:.0f} s wall)"
+        ran = f"{wall:.0f} s wall" if log_path is not None else "every task reused"
+        title = f"postmech suite: {run.base} -> {run.post}  ({ran})"
         print("\n" + summary.render(title, per_task, seconds, failed))
         print(summary.timing_table(seconds, run.tasks))
     print(f"\nresults:   {_show(results)}")
+    for older in sorted({p for p in sources.values() if p != results}):
+        print(f"           {_show(older)}  (reused tasks)")
     print(f"artifacts: {_show(run.artifacts_dir)}  (figures: */figures.json lists */*.png + .svg)")
-    print(f"log:       {_show(log_path)}")
+    if log_path is not None:
+        print(f"log:       {_show(log_path)}")
     print(f"next:      postmech-eval leaderboard {_show(run.output_dir)} --format md")
     print(
         f"           postmech-eval check {_show(run.pair_dir)} \\\n               --thresholds leaderboard/thresholds.yaml"
