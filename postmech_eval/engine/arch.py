@@ -28,6 +28,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from postmech_eval.engine.devices import weight
 from postmech_eval.engine.sites import STREAMS, Stream, make_site, parse_site  # noqa: F401  (the table's vocabulary)
 
 
@@ -159,13 +160,14 @@ class ArchAdapter:
 
     @property
     def unembed_weight(self) -> torch.Tensor:
-        """Unembedding matrix [vocab, d_model] (live parameter, not a copy)."""
-        return _getpath(self.model, self.spec.unembed).weight
+        """Unembedding matrix [vocab, d_model] (the live parameter, detached; read from the
+        accelerate hook when offloaded)."""
+        return weight(_getpath(self.model, self.spec.unembed))
 
     @property
     def final_norm_weight(self) -> torch.Tensor:
         """Effective multiplicative scale of the final norm, offset applied (1 + w for Gemma)."""
-        return self.final_norm.weight.detach() + self.norm_weight_offset
+        return weight(self.final_norm) + self.norm_weight_offset
 
     def sites(self, streams: tuple[str, ...] = STREAMS) -> list[str]:
         """All site names of this model, layer-major."""
@@ -198,7 +200,7 @@ class ArchAdapter:
 
     def down_proj_weight(self, layer: int) -> torch.Tensor:
         """Down-projection weight as [d_model, d_mlp] for every family (column i = w_i)."""
-        w = self.down_proj(layer).weight.detach()
+        w = weight(self.down_proj(layer))
         return w.T if self.spec.down_weight_transposed else w
 
 

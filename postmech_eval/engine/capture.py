@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from postmech_eval.engine.devices import input_device
 from postmech_eval.engine.hooks import (
     Intervention,
     Patch,
@@ -69,7 +70,7 @@ def encode(tokenizer: Any, prompts: Sequence[str], device: Any = "cpu") -> dict[
 
 
 def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
+    return input_device(model)
 
 
 def _batches(n: int, batch_size: int) -> Iterator[tuple[int, int]]:

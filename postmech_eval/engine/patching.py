@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.devices import input_device
 from postmech_eval.engine.resume import (
     Trace,
     columns_of,
@@ -185,7 +186,7 @@ def attribution_cells(
     """
     adapter = get_adapter(model)
     ids = input_ids.reshape(1, -1) if input_ids.ndim == 1 else input_ids
-    ids = ids.to(next(model.parameters()).device)
+    ids = ids.to(input_device(model))
     cols = columns_of(positions, ids.shape[1])
     outs: list[Tensor] = []
     handles = []

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.devices import input_device
 
 
 @dataclass
@@ -191,7 +192,7 @@ def trace(
     n_tokens = ids.shape[1]
     col = 0 if start is None else columns_of([start], n_tokens)[0]
     adapter = get_adapter(model)
-    ids = ids.to(next(model.parameters()).device)
+    ids = ids.to(input_device(model))
     mask = torch.ones_like(ids)
     seen: dict[int, tuple[Tensor, Tensor, int]] = {}
     prefix_out: Tensor | None = None

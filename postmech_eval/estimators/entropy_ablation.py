@@ -21,6 +21,7 @@ from torch import nn
 
 from postmech_eval.config import UserError
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.devices import input_device, weight
 from postmech_eval.engine.hooks import ablate_neurons, capture
 from postmech_eval.engine.sites import make_site
 
@@ -102,14 +103,14 @@ def frozen_norm_logits(model: nn.Module, h_ref: torch.Tensor, h: torch.Tensor) -
         x = x - x.mean(-1, keepdim=True)
         scale = (ref.var(-1, unbiased=False, keepdim=True) + eps).sqrt()
         has_bias = getattr(norm, "bias", None) is not None
-        bias = norm.bias.detach().float() if has_bias else torch.zeros((), device=device)
+        bias = weight(norm, "bias").float() if has_bias else torch.zeros((), device=device)
         out = x / scale * adapter.final_norm_weight.float() + bias
     else:
         scale = (ref.pow(2).mean(-1, keepdim=True) + eps).sqrt()
         out = x / scale * adapter.final_norm_weight.float()
     head = model.get_output_embeddings()
-    w = head.weight.detach()
-    b = head.bias.detach().float() if getattr(head, "bias", None) is not None else None
+    w = weight(head)
+    b = weight(head, "bias").float() if getattr(head, "bias", None) is not None else None
     logits = torch.nn.functional.linear(out.to(w.device), w.float(), b)
     cap = getattr(model.config, "final_logit_softcapping", None)
     if cap:
@@ -132,7 +133,7 @@ def neuron_token_sums(
     site = make_site(layer, "mlp_neurons")
     sums = torch.zeros(len(texts), get_adapter(model).d_mlp, dtype=torch.float64)
     counts = torch.zeros(len(texts), dtype=torch.long)
-    device = next(model.parameters()).device
+    device = input_device(model)
     with torch.no_grad():
         for rows, ids, mask in _batches(_tokenize(tokenizer, texts, max_length), batch_size, device):
             with capture(model, [site]) as cache:
@@ -209,7 +210,7 @@ def measure(
     sums = torch.zeros(len(texts), len(QUANTITIES), dtype=torch.float64)
     counts = torch.zeros(len(texts), dtype=torch.long)
     col = {q: i for i, q in enumerate(QUANTITIES)}
-    device = next(model.parameters()).device
+    device = input_device(model)
 
     def add(rows: list[int], name: str, values: torch.Tensor, valid: torch.Tensor) -> None:
         sums[rows, col[name]] += (values.double() * valid).sum(1)

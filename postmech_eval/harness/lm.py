@@ -107,6 +107,8 @@ class PostMechLM(HFLM):
             except (KeyError, ValueError, TypeError, FileNotFoundError) as err:
                 raise UserError(f"bad {arg}={spec!r}: {err}") from None
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        # parallelize=True (HFLM's accelerate device_map): the base model is placed the same way
+        parallel = parse_bool(kwargs.get("parallelize", False), "parallelize", "postmech")
         dtype = dtype or ("float32" if device == "cpu" else "auto")
         trust = parse_bool(trust_remote_code, "trust_remote_code", "postmech")
         if on_task_error not in ("raise", "continue"):
@@ -127,7 +129,7 @@ class PostMechLM(HFLM):
             base,
             post,
             dtype=dtype if dtype != "auto" else "float32",
-            device=device,
+            device="auto" if parallel else device,
             trust_remote_code=trust,
             one_at_a_time=self.one_at_a_time,
             allow_tokenizer_mismatch=parse_bool(
@@ -141,7 +143,7 @@ class PostMechLM(HFLM):
             trust_remote_code=trust,
             **kwargs,
         )
-        self.pair.device = str(self.device)
+        self.pair.device = "auto" if parallel else str(self.device)
         accelerator = getattr(self, "accelerator", None)
         if accelerator is not None and accelerator.num_processes > 1 and self._world_size == 1:
             # HFLM turns on data parallel only with > 1 GPU; CPU processes (gloo) and several
