@@ -38,6 +38,24 @@ def prompts() -> tuple[torch.Tensor, torch.Tensor]:
     return a, b
 
 
+@pytest.mark.parametrize("arch", ["llama", "gpt2", "gemma2", "gemma3", "gpt_neox", "phi3"])
+def test_two_logit_readout_equals_the_full_vocabulary_one(arch: str, prompts) -> None:
+    """LogitDiff reads two unembedding rows (final norm, bias, Gemma-2 soft-capping included);
+    its cells equal the full-vocabulary readout's and the naive per-cell reference's."""
+    model = tiny_model(arch, n_layers=4)
+    t_ids, f_ids = prompts
+    donor, receiver = patching.trace(model, t_ids), patching.trace(model, f_ids, start=POSITIONS[0])
+    values = donor.values(POSITIONS)
+    two = patching.patch_cells(model, receiver, values, POSITIONS, patching.LogitDiff(10, 11))
+    full = patching.patch_cells(model, receiver, values, POSITIONS, readout)
+    naive = patch_cells_naive(model, f_ids, values, POSITIONS, readout)
+    assert (two - full).abs().max() < 1e-5 and (two - naive).abs().max() < 1e-4
+    assert torch.equal(
+        patching.LogitDiff(10, 11)(receiver.logits_last.unsqueeze(0)),
+        readout(receiver.logits_last.unsqueeze(0)),
+    )
+
+
 @pytest.mark.parametrize("arch", ["llama", "gpt2", "gemma2", "gemma3", "gpt_neox"])
 def test_fast_equals_naive_per_cell(arch: str, prompts: tuple[torch.Tensor, torch.Tensor]) -> None:
     model = tiny_model(arch, n_layers=4)

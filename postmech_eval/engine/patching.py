@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -34,6 +35,7 @@ from postmech_eval.engine.resume import (
     run_layer,
     trace,
     unembed_last,
+    unembed_rows,
 )
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,28 @@ log = logging.getLogger(__name__)
 #: Maps final-position logits [rows, vocab] to one score per row [rows] (e.g. a logit diff).
 Readout = Callable[[Tensor], Tensor]
 
+
+@dataclass(frozen=True)
+class LogitDiff:
+    """The readout ``logit[plus] - logit[minus]`` (e.g. " TRUE" vs " FALSE").
+
+    Called on logits it is an ordinary :data:`Readout`; patching recognises it and reads
+    only those two rows of the unembedding (``unembed_rows``) instead of the whole
+    vocabulary, which is exact and, with Gemma's 262k tokens, most of a patched row's cost."""
+
+    plus: int
+    minus: int
+
+    def __call__(self, logits: Tensor) -> Tensor:
+        return logits[:, self.plus] - logits[:, self.minus]
+
+    def from_hidden(self, model: nn.Module, hidden_last: Tensor) -> Tensor:
+        two = unembed_rows(model, hidden_last, (self.plus, self.minus))
+        return two[:, 0] - two[:, 1]
+
+
 __all__ = [
+    "LogitDiff",
     "Readout",
     "ResumeMismatch",
     "Trace",
@@ -161,7 +184,10 @@ def _patch_cells(
                 x = run_layer(model, receiver, k + 1, x)
         if x is None:
             raise RuntimeError("patch_cells: no rows were built")
-        out = readout(unembed_last(model, x[:, -1]).float()).float().cpu()
+        if isinstance(readout, LogitDiff):
+            out = readout.from_hidden(model, x[:, -1]).float().cpu()
+        else:
+            out = readout(unembed_last(model, x[:, -1]).float()).float().cpu()
         if control:
             got, out = out[0], out[1:]
             tol = 1e-4 if resid.dtype == torch.float32 else 5e-2

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from postmech_eval.engine.arch import get_adapter
-from postmech_eval.engine.devices import input_device
+from postmech_eval.engine.devices import input_device, weight
 
 
 @dataclass
@@ -99,6 +99,26 @@ def unembed_last(model: nn.Module, hidden_last: Tensor) -> Tensor:
     """
     adapter = get_adapter(model)
     logits = model.get_output_embeddings()(adapter.final_norm(hidden_last))
+    cap = getattr(model.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return logits
+
+
+def unembed_rows(model: nn.Module, hidden_last: Tensor, token_ids: Sequence[int]) -> Tensor:
+    """The logits of ``token_ids`` only: [rows, d] -> [rows, len(token_ids)], equal to
+    ``unembed_last(...)[:, token_ids]`` (soft-capping is elementwise) without the
+    full-vocabulary product, which on a 262k vocabulary costs about as much as every decoder
+    layer of a small model for one token."""
+    adapter = get_adapter(model)
+    head = model.get_output_embeddings()
+    normed = adapter.final_norm(hidden_last)
+    ids = torch.as_tensor(list(token_ids), dtype=torch.long)
+    w = weight(head)
+    rows = w[ids.to(w.device)]
+    logits = torch.nn.functional.linear(normed.to(rows.device, rows.dtype), rows)
+    if getattr(head, "bias", None) is not None:
+        logits = logits + weight(head, "bias")[ids.to(w.device)]
     cap = getattr(model.config, "final_logit_softcapping", None)
     if cap:
         logits = torch.tanh(logits / cap) * cap

@@ -205,8 +205,7 @@ def run(
     readout_ids = label_token_ids(tok_b)
     t_id, f_id = readout_ids
 
-    def readout(logits: torch.Tensor) -> torch.Tensor:
-        return logits[:, t_id] - logits[:, f_id]
+    readout = patching.LogitDiff(t_id, f_id)  # patched rows read two unembedding rows only
 
     pairs, excluded, survived = build_pairs(items, tok_b, config)
     layout = column_layout(pairs, tok_b, config)
