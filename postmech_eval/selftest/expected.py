@@ -100,7 +100,11 @@ def twin_checks(
 
 def _nan_ok(c: Check) -> Check:
     """A transfer ratio is undefined when the own change is below transfer_min_change."""
-    if math.isnan(c.observed) and not math.isnan(c.expected) and c.metric.startswith("transfer_"):
+    if (
+        math.isnan(c.observed)
+        and not math.isnan(c.expected)
+        and c.metric.startswith(("transfer_", "nif_transfer_"))
+    ):
         return Check(**{**c.__dict__, "applies": False, "why": "undefined: own change below the minimum"})
     return c
 
