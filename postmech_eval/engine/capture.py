@@ -25,6 +25,8 @@ from torch import nn
 
 from postmech_eval.engine.devices import input_device
 from postmech_eval.engine.hooks import (
+    AblateDirection,
+    AddVector,
     Intervention,
     Patch,
     Positions,
@@ -83,11 +85,21 @@ def _batches(n: int, batch_size: int) -> Iterator[tuple[int, int]]:
 def slice_interventions(
     interventions: Sequence[Intervention], start: int, stop: int, n: int
 ) -> list[Intervention]:
-    """Per-batch view: Patch values with one row per prompt (batch n) are sliced."""
+    """Per-batch view: Patch values, and per-row vectors / directions ([n, d]), with one row per
+    prompt (batch n) are sliced to the batch's rows."""
+    import dataclasses
+
     out: list[Intervention] = []
     for iv in interventions:
         if isinstance(iv, Patch) and iv.values.shape[0] == n and n > 1:
             iv = Patch(site=iv.site, values=iv.values[start:stop], positions=iv.positions)
+        elif isinstance(iv, AddVector) and iv.vector.dim() == 2:
+            iv = dataclasses.replace(iv, vector=iv.vector[start:stop])
+        elif isinstance(iv, AblateDirection) and iv.direction.dim() == 2:
+            rows = iv.direction[start:stop]
+            if float(rows.norm()) == 0.0:
+                continue  # no row of this batch is ablated
+            iv = dataclasses.replace(iv, direction=rows)
         out.append(iv)
     return out
 

@@ -17,6 +17,7 @@ inside :func:`intervene` sees the edited values.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -132,7 +133,12 @@ def capture(
 # --------------------------------------------------------------------------- interventions
 @dataclass(frozen=True, kw_only=True, eq=False)
 class AddVector:
-    """x <- x + coeff * vector at ``site`` and ``positions``."""
+    """x <- x + coeff * vector at ``site`` and ``positions``.
+
+    ``vector`` [d] is added to every row; [batch, d] gives each row its own vector (a zero row
+    leaves that row exactly unchanged), so conditions that differ only in the vector share
+    one batched forward or ``generate`` call.
+    """
 
     site: str
     vector: torch.Tensor
@@ -142,8 +148,8 @@ class AddVector:
     def __post_init__(self) -> None:
         parse_site(self.site)
         object.__setattr__(self, "positions", check_positions(self.positions))
-        if not isinstance(self.vector, torch.Tensor) or self.vector.dim() != 1:
-            raise ValueError(f"vector must be a 1-D tensor [d]; got {_shape(self.vector)}")
+        if not isinstance(self.vector, torch.Tensor) or self.vector.dim() not in (1, 2):
+            raise ValueError(f"vector must be a tensor [d] or [batch, d]; got {_shape(self.vector)}")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -151,6 +157,8 @@ class AblateDirection:
     """x <- x - (x.r) r (r = direction / |direction|) at ``sites`` and ``positions``.
 
     ``sites="all"`` = every layer's resid_pre, attn_out and mlp_out (METHODS §4).
+    ``direction`` [d] applies to every row; [batch, d] gives each row its own direction, and a
+    zero row is not ablated at all (that row is left exactly unchanged).
     """
 
     direction: torch.Tensor
@@ -158,8 +166,8 @@ class AblateDirection:
     positions: Positions = "all"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.direction, torch.Tensor) or self.direction.dim() != 1:
-            raise ValueError(f"direction must be a 1-D tensor [d]; got {_shape(self.direction)}")
+        if not isinstance(self.direction, torch.Tensor) or self.direction.dim() not in (1, 2):
+            raise ValueError(f"direction must be a tensor [d] or [batch, d]; got {_shape(self.direction)}")
         if float(self.direction.norm()) == 0.0:
             raise ValueError("direction must be non-zero; got a zero vector")
         if self.sites != "all":
@@ -218,6 +226,42 @@ class AblateNeurons:
 Intervention = AddVector | AblateDirection | Patch | AblateNeurons
 
 
+def _rows(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A per-row tensor [batch, 1, d] checked against the activation's batch."""
+    if v.dim() == 3 and v.shape[0] != x.shape[0]:
+        raise ValueError(f"per-row vectors have {v.shape[0]} rows; the forward has batch {x.shape[0]}")
+    return v
+
+
+def _direction_groups(r: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(row indices, unit direction) for each distinct non-zero row of r [batch, d]."""
+    if r.dim() == 1:
+        return []
+    groups = []
+    for k in torch.unique(r, dim=0):
+        if bool(k.any()):
+            groups.append(((r == k).all(dim=-1).nonzero().flatten(), k))
+    return groups
+
+
+def _ablate(
+    x: torch.Tensor, c: Any, r: torch.Tensor, groups: list[tuple[torch.Tensor, torch.Tensor]]
+) -> torch.Tensor:
+    """x - (x.r) r for one direction [d], or per row (r [batch, d]): the rows sharing a direction
+    get exactly the single-direction arithmetic, rows whose direction is zero are untouched."""
+    if r.dim() == 1:
+        rr = r.to(x.device, x.dtype)
+        return x - (x @ rr).unsqueeze(-1) * rr
+    if r.shape[0] != x.shape[0]:
+        raise ValueError(f"per-row directions have {r.shape[0]} rows; the forward has batch {x.shape[0]}")
+    out = x.clone()
+    for rows, k in groups:
+        rows = rows.to(x.device)
+        rr = k.to(x.device, x.dtype)
+        out[rows] = x[rows] - (x[rows] @ rr).unsqueeze(-1) * rr
+    return out
+
+
 def _shape(x: Any) -> str:
     return f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
 
@@ -233,22 +277,24 @@ def _register(hs: _HookSet, iv: Intervention) -> None:
         parse_site(iv.site, ad.n_layers)
         _check_dim("vector", iv.vector, ad.site_dim(iv.site), iv.site)
         v = iv.vector.detach() * iv.coeff
-        hs.edit(iv.site, iv.positions, lambda x, c: x + v.to(x.device, x.dtype))
+        if v.dim() == 2:  # one vector per row: [batch, 1, d] against x [batch, n_pos, d]
+            v = v.unsqueeze(1)
+        hs.edit(iv.site, iv.positions, lambda x, c: x + _rows(v, x).to(x.device, x.dtype))
     elif isinstance(iv, AblateDirection):
         sites = iv.sites
         if sites == "all":
             sites = ad.sites(("resid_pre", "attn_out", "mlp_out"))
         r = iv.direction.detach().double()
-        r = r / r.norm()
+        if r.dim() == 1:
+            r = r / r.norm()
+        else:  # per row; zero rows stay zero (no ablation)
+            norms = r.norm(dim=-1, keepdim=True)
+            r = torch.where(norms > 0, r / norms.clamp_min(1e-300), r)
+        groups = _direction_groups(r)
         for s in sites:
             parse_site(s, ad.n_layers)
             _check_dim("direction", r, ad.site_dim(s), s)
-
-            def ablate(x: torch.Tensor, c: Any, r: torch.Tensor = r) -> torch.Tensor:
-                rr = r.to(x.device, x.dtype)
-                return x - (x @ rr).unsqueeze(-1) * rr
-
-            hs.edit(s, iv.positions, ablate)
+            hs.edit(s, iv.positions, functools.partial(_ablate, r=r, groups=groups))
     elif isinstance(iv, Patch):
         parse_site(iv.site, ad.n_layers)
         _check_dim("values", iv.values, ad.site_dim(iv.site), iv.site)

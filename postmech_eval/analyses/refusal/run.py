@@ -277,19 +277,15 @@ def _run(
             texts[which].setdefault(f"{w['kind']}:{w['cond']}", []).append(text)
 
     def _generate(which: str, model: Any, tok: Any, part: list[dict[str, Any]]) -> list[str]:
+        """One batched ``generate`` over rows of mixed conditions: each row carries its own
+        direction (ablation) or vector (addition), zero where its condition has none."""
         from postmech_eval.engine.generation import generate
 
-        out: list[str | None] = [None] * len(part)
-        for cond in dict.fromkeys(w["cond"] for w in part):
-            rows = [i for i, w in enumerate(part) if w["cond"] == cond]
-            ivs = _interventions(cond, which, sites, plan[which].n_layers, config.alpha)
-            gen = generate(
-                model, tok, [part[i]["prompt"] for i in rows], max_new_tokens=config.max_new_tokens,
-                batch_size=config.batch_size, interventions=ivs, progress=config.progress,
-            )  # fmt: skip
-            for i, text in zip(rows, gen, strict=True):
-                out[i] = text
-        return out  # type: ignore[return-value]
+        ivs = row_interventions([w["cond"] for w in part], which, sites, plan[which].n_layers, config.alpha)
+        return generate(
+            model, tok, [w["prompt"] for w in part], max_new_tokens=config.max_new_tokens,
+            batch_size=config.batch_size, interventions=ivs, progress=config.progress,
+        )  # fmt: skip
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -352,6 +348,35 @@ def _run(
             "transfer ratios: nothing (directions fixed)",
         ),
     )
+
+
+def row_interventions(
+    conds: Sequence[str], target: str, sites: dict[str, ModelSite], n_layers: int, alpha: float | None
+) -> list[Any]:
+    """The hooks of rows with conditions ``conds`` (one per row) on model ``target``, as per-row
+    interventions: row i is ablated / steered exactly as ``_interventions(conds[i], ...)`` alone
+    would (zero rows are untouched), so every condition shares one batched generation."""
+    from postmech_eval.engine.hooks import AblateDirection, AddVector
+
+    d = next(iter(sites.values())).direction.direction_
+    ablate = torch.zeros(len(conds), d.shape[-1], dtype=d.dtype)
+    add: dict[str, torch.Tensor] = {}
+    for i, cond in enumerate(conds):
+        if cond == "none":
+            continue
+        action, source = cond.split("_")
+        rd = sites[source].direction.direction_
+        if action == "ablate":
+            ablate[i] = rd
+        else:
+            site = site_for_layer(sites[source].layer, n_layers)
+            add.setdefault(site, torch.zeros_like(ablate))[i] = rd
+    out: list[Any] = []
+    if bool(ablate.any()):
+        out.append(AblateDirection(direction=ablate))
+    coeff = float(alpha) if alpha is not None else sites[target].direction.alpha_
+    out += [AddVector(site=site, vector=v, coeff=coeff) for site, v in add.items()]
+    return out
 
 
 def _interventions(
