@@ -151,7 +151,11 @@ def _cross_step(
                 out.append({})
                 continue
             p = pairs[pid]
-            tf = patching.trace(model, p.false_ids, start=p.positions[0])
+            # the receiver is built exactly as in post's step (false run resumed from the true
+            # run's KV prefix), so the two directions use the same arithmetic: on an identity
+            # pair base -> post and post -> base agree to the last bit
+            tt = patching.trace(model, p.true_ids, keep_kv=True)
+            tf = patching.trace(model, p.false_ids, start=p.positions[0], prefix=tt)
             cross = patching.patch_cells(
                 model, tf, post[pid]["donor"], p.positions, readout, max_rows=config.max_rows
             )
