@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import ClassVar, Literal
 
-from postmech_eval.config import Config, Constraint, Interval, NonEmpty
+from postmech_eval.config import Config, Constraint, Interval, NonEmpty, Options
 from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
 
 DEFAULT_DATASETS: tuple[str, ...] = (
@@ -22,6 +22,18 @@ DEFAULT_DATASETS: tuple[str, ...] = (
     "neg_sp_en_trans",
     "facts",
 )
+
+#: ``max_pairs_per_dataset: auto`` (the default) resolves to METHODS' 20 pairs per dataset,
+#: except for a model deeper than ``DEEP_LAYERS`` whose weights are on the CPU, which gets
+#: ``DEEP_CPU_PAIRS``. Why: one patched heatmap costs about L^2 (L x positions cells, each a
+#: forward through L layers) and a pair needs four (own B, own P, and both cross maps); at 20
+#: per dataset Gemma-3-270M (L = 18) measured 12.6 CPU-s per heatmap, about 80 CPU-min for the
+#: task, over the suite's 45-minute budget on 2 cores by itself. The resolved count and why
+#: are in the result config (``max_pairs_per_dataset_resolved`` / ``_source``); an integer
+#: setting is always used as given.
+AUTO_PAIRS = 20
+DEEP_LAYERS = 12
+DEEP_CPU_PAIRS = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,7 +50,8 @@ class KnowledgeConfig(Config):
     that fewer than ``min_coverage`` of the pairs reach is left out of the heatmaps (null).
     Heatmaps and metrics are computed pooled over the datasets (the headline metrics) and
     per dataset (artifacts and the result config).
-    ``max_pairs_per_dataset`` keeps the run within minutes; pairs are a seeded sample.
+    ``max_pairs_per_dataset`` keeps the run within minutes; pairs are a seeded sample;
+    ``"auto"`` = 20, or 5 for a model of more than 12 layers on the CPU (``resolve_max_pairs``).
     ``correct_only``: also drop pairs a model judges the wrong way round (LD_true < LD_false);
     METHODS only drops |LD_true - LD_false| < ``min_gap``, so this is off by default.
     ``data_dir``: a directory of the user's statement files (CSV or JSONL, one per dataset;
@@ -51,7 +64,7 @@ class KnowledgeConfig(Config):
     split: Literal["train", "test", "all"] = "test"
     fewshot_split: Literal["train", "test", "all"] = "train"
     data_dir: str | None = None
-    max_pairs_per_dataset: int = 20
+    max_pairs_per_dataset: int | Literal["auto"] = "auto"
     n_positions: int = 10
     patch_suffix: bool = True
     shots_per_label: int = 2
@@ -70,7 +83,7 @@ class KnowledgeConfig(Config):
     LAYER_STREAM: ClassVar[str] = "resid_post"
     _constraints: ClassVar[dict[str, list[Constraint]]] = {
         "datasets": [NonEmpty()],
-        "max_pairs_per_dataset": [Interval(Integral, 1, None)],
+        "max_pairs_per_dataset": [Options(("auto",)), Interval(Integral, 1, None)],
         "n_positions": [Interval(Integral, 1, None)],
         "shots_per_label": [Interval(Integral, 0, None)],
         "min_gap": [Interval(Real, 0, None, closed="neither")],
@@ -80,3 +93,12 @@ class KnowledgeConfig(Config):
         "seed": [Interval(Integral, None, None)],
         "n_bootstrap": [Interval(Integral, 0, None)],
     }
+
+
+def resolve_max_pairs(setting: int | str, n_layers: int, device_type: str) -> tuple[int, str]:
+    """(pairs per dataset, why) for a ``max_pairs_per_dataset`` setting (see ``AUTO_PAIRS``)."""
+    if setting != "auto":
+        return int(setting), "given"
+    if n_layers > DEEP_LAYERS and device_type == "cpu":
+        return DEEP_CPU_PAIRS, f"auto: {n_layers} layers > {DEEP_LAYERS} on cpu"
+    return AUTO_PAIRS, f"auto: {n_layers} layers on {device_type}"

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from postmech_eval.analyses.knowledge.columns import ColumnLayout
-from postmech_eval.analyses.knowledge.config import KnowledgeConfig
+from postmech_eval.analyses.knowledge.config import AUTO_PAIRS, KnowledgeConfig
 from postmech_eval.data.statement_prompt import SUFFIX, answer_token_ids, few_shot  # noqa: F401  (SUFFIX re-exported)
 
 
@@ -97,6 +97,8 @@ def build_pairs(
         by_ds.setdefault(str(it["dataset"]), []).append(i)
     pairs: list[StatementPair] = []
     survived: dict[str, int] = {}
+    # 'auto' here is the depth-agnostic 20; run() resolves it per model first (config.AUTO_PAIRS)
+    cap = AUTO_PAIRS if config.max_pairs_per_dataset == "auto" else int(config.max_pairs_per_dataset)
     for ds in sorted(by_ds):
         rng = random.Random(f"{config.seed}:{ds}")
         groups: dict[tuple[str, int], dict[int, list[int]]] = {}
@@ -115,11 +117,11 @@ def build_pairs(
                     falses.remove(f)
                     candidates.append((t, f))
         rng.shuffle(candidates)
-        for t, f in candidates[config.max_pairs_per_dataset :]:
+        for t, f in candidates[cap:]:
             excluded[t] = excluded[f] = "pair_cap"
         kept = 0
         pool = _fewshot_pool(ds, items, by_ds[ds], config)
-        for t, f in candidates[: config.max_pairs_per_dataset]:
+        for t, f in candidates[:cap]:
             pair = _make_pair(len(pairs), ds, t, f, items, pool, tokenizer, config, rng)
             if isinstance(pair, str):
                 excluded[t] = excluded[f] = pair

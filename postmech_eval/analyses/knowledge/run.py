@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import torch
 
 from postmech_eval.analyses import AnalysisResult
 from postmech_eval.analyses.knowledge import report
-from postmech_eval.analyses.knowledge.config import DEFAULT_DATASETS, KnowledgeConfig  # noqa: F401
+from postmech_eval.analyses.knowledge.config import DEFAULT_DATASETS, KnowledgeConfig, resolve_max_pairs  # noqa: F401
 from postmech_eval.analyses.knowledge.pairs import (
     SUFFIX,
     StatementPair,
@@ -211,9 +211,14 @@ def run(
 
     readout = patching.LogitDiff(t_id, f_id)  # patched rows read two unembedding rows only
 
+    n_layers = get_adapter(model_b).n_layers
+    n_pairs, pairs_source = resolve_max_pairs(
+        config.max_pairs_per_dataset, n_layers, next(model_b.parameters()).device.type
+    )
+    config_set = config
+    config = replace(config, max_pairs_per_dataset=n_pairs)
     pairs, excluded, survived = build_pairs(items, tok_b, config)
     layout = column_layout(pairs, tok_b, config)
-    n_layers = get_adapter(model_b).n_layers
     by_id = {p.pair_id: p for p in pairs}
     work = [_item(p) for p in pairs]
     # Per-pair steps, sharded across ranks (each pair stays on one rank through the three
@@ -251,6 +256,9 @@ def run(
         records=records,
         config={
             **asdict(config),
+            "max_pairs_per_dataset": config_set.max_pairs_per_dataset,
+            "max_pairs_per_dataset_resolved": n_pairs,
+            "max_pairs_per_dataset_source": pairs_source,
             "pairs_per_dataset": survived,
             "columns": layout.labels,
             "peaks": report.labelled_peaks(result["peaks"], layout),
