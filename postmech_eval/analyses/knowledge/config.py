@@ -27,8 +27,8 @@ DEFAULT_DATASETS: tuple[str, ...] = (
 #: except for a model deeper than ``DEEP_LAYERS`` whose weights are on the CPU, which gets
 #: ``DEEP_CPU_PAIRS``. Why: one patched heatmap costs about L^2 (L x positions cells, each a
 #: forward through L layers) and a pair needs four (own B, own P, and both cross maps); at 20
-#: per dataset Gemma-3-270M (L = 18) measured 12.6 CPU-s per heatmap, about 80 CPU-min for the
-#: task, over the suite's 45-minute budget on 2 cores by itself. The resolved count and why
+#: per dataset (95 pairs) Gemma-3-270M (L = 18) measured about 50 CPU-s per pair, some 80
+#: CPU-min for the task, over the suite's 45-minute budget on 2 cores by itself. The resolved count and why
 #: are in the result config (``max_pairs_per_dataset_resolved`` / ``_source``); an integer
 #: setting is always used as given.
 AUTO_PAIRS = 20
