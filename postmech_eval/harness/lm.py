@@ -318,6 +318,8 @@ class PostMechLM(HFLM):
             "config": result.config,
             "seed": result.seed,
             "artifacts": result.artifacts,
+            # content fingerprints of the weights (config + strided weight digest), per model
+            **{f"{w}_fingerprint": fp for w, fp in getattr(self.pair, "fingerprints", {}).items()},
             "items": {
                 "rank": self.rank,
                 "world_size": self.world_size,

@@ -226,6 +226,11 @@ class ModelPair:
         where = resolve_spec(self._specs[which])  # type: ignore[arg-type]
         return AutoTokenizer.from_pretrained(where, trust_remote_code=self.trust_remote_code)
 
+    @property
+    def fingerprints(self) -> dict[str, str]:
+        """The fingerprints computed so far (the analyses compute them to key their caches)."""
+        return dict(self._fingerprints)
+
     def fingerprint(self, which: Which) -> str:
         """sha256 of config + weight digest of ``which`` (loads it once if needed)."""
         which = _check_which(which)
