@@ -101,9 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         start = p.own_start if other is None else p.positions[0]
         false_run = patching.trace(m, p.false_ids, start=start, prefix=true_run)
         values = true_run.values(p.positions)
-        cells = [patching.patch_cells(m, false_run, values, p.positions, readout)]
-        if other is not None:
-            cells.append(patching.patch_cells(m, false_run, other, p.positions, readout))
+        if other is None:
+            cells = [patching.patch_cells(m, false_run, values, p.positions, readout)]
+        else:  # own and cross cells in one batch, as the analysis does
+            n = len(p.positions)
+            both = patching.patch_cells(
+                m, false_run, torch.cat([values, other], 1), [*p.positions] * 2, readout
+            )
+            cells = [both[:, :n], both[:, n:]]
         return torch.stack(cells), readout(false_run.logits_last[None])
 
     @torch.no_grad()

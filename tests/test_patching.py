@@ -56,6 +56,21 @@ def test_two_logit_readout_equals_the_full_vocabulary_one(arch: str, prompts) ->
     )
 
 
+def test_two_value_sets_in_one_batch_equal_two_calls(prompts) -> None:
+    """Own and cross cells share one call (positions given twice, value sets concatenated);
+    each half equals its own call."""
+    model, other = tiny_model("llama", n_layers=4), tiny_model("llama", n_layers=4, seed=1)
+    t_ids, f_ids = prompts
+    receiver = patching.trace(model, f_ids, start=POSITIONS[0])
+    own = patching.trace(model, t_ids).values(POSITIONS)
+    cross = patching.trace(other, t_ids).values(POSITIONS)
+    both = patching.patch_cells(model, receiver, torch.cat([own, cross], 1), POSITIONS * 2, readout)
+    n = len(POSITIONS)
+    assert (both[:, :n] - patching.patch_cells(model, receiver, own, POSITIONS, readout)).abs().max() < 1e-5
+    assert (both[:, n:] - patching.patch_cells(model, receiver, cross, POSITIONS, readout)).abs().max() < 1e-5
+    assert (both[:, :n] - both[:, n:]).abs().max() > 1e-3  # the two sets really differ
+
+
 @pytest.mark.parametrize("arch", ["llama", "gpt2", "gemma2", "gemma3", "gpt_neox"])
 def test_fast_equals_naive_per_cell(arch: str, prompts: tuple[torch.Tensor, torch.Tensor]) -> None:
     model = tiny_model(arch, n_layers=4)

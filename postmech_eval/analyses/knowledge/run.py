@@ -116,17 +116,20 @@ def _own_step(
             if report.exclusion([ld_t - ld_f], config) or skip:
                 out.append(row)
                 continue
-            row["own"] = patching.patch_cells(
-                model, tf, tt.values(p.positions), p.positions, readout, max_rows=config.max_rows
-            )
+            own = tt.values(p.positions)
+            if donor is None:
+                row["own"] = patching.patch_cells(
+                    model, tf, own, p.positions, readout, max_rows=config.max_rows
+                )
+            else:  # own and cross cells share one batch: the same positions twice, two value sets
+                n = len(p.positions)
+                both = patching.patch_cells(
+                    model, tf, torch.cat([own, donor[p.pair_id]["donor"].to(own)], dim=1),
+                    [*p.positions, *p.positions], readout, max_rows=config.max_rows,
+                )  # fmt: skip
+                row["own"], row["cross"] = both[:, :n], both[:, n:]
             if config.attribution:
-                row["attr"] = patching.attribution_cells(
-                    model, p.false_ids, tt.values(p.positions), p.positions, readout
-                )
-            if donor is not None:
-                row["cross"] = patching.patch_cells(
-                    model, tf, donor[p.pair_id]["donor"], p.positions, readout, max_rows=config.max_rows
-                )
+                row["attr"] = patching.attribution_cells(model, p.false_ids, own, p.positions, readout)
             out.append(row)
         return out
 
