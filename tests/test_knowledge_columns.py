@@ -139,7 +139,9 @@ def test_suffix_off_gives_statement_columns_only(tok, tmp_path: Path) -> None:
     _, payload, heat = _run_json(model, tok, cfg, tmp_path / "off")
     assert heat.shape == (2, 3) and payload["labels"] == ["stmt-3", "stmt-2", "stmt-1"]
     _, _, heat_s = _run_json(model, tok, dataclasses.replace(cfg, patch_suffix=True), tmp_path / "on")
-    assert torch.allclose(heat, heat_s[:, :3], atol=1e-6)  # the statement columns do not change
+    # the statement columns do not change (up to float summation order: the patched rows run
+    # in batches of 3 + 3 vs 7 + 7 cells; the engine's exactness bound is 2e-5)
+    assert torch.allclose(heat, heat_s[:, :3], atol=2e-5)
 
 
 def test_figure_panels_share_one_scale_centred_at_zero(tmp_path: Path) -> None:

@@ -95,10 +95,14 @@ def _own_step(
     base: dict[int, dict[str, Any]] | None,
     cross: bool,
     which: str,
+    defer: bool = False,
 ) -> Any:
     """Per pair on one model: logit differences, donor values, the within-model map and (on
     post, with ``cross``) the cross-model map from base's donor values (METHODS §1). Given
-    ``base``'s rows, pairs base excluded are skipped."""
+    ``base``'s rows, pairs base excluded are skipped. With ``defer`` (base, when cross-model
+    maps are on) the within-model map is left to ``_cross_step``, which computes it in one
+    batch with the post -> base cells exactly as post's step does: both directions then use
+    the same arithmetic, and an identity pair gives bit-equal maps either way."""
     donor = base if cross else None
 
     def step(part: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -107,21 +111,22 @@ def _own_step(
             p = pairs[it["pair_id"]]
             # cross-model cells need every position recomputed; within-model ones only from
             # the first token where the prompts differ
-            start = p.positions[0] if donor is not None else p.own_start
+            start = p.positions[0] if donor is not None or defer else p.own_start
             tt = patching.trace(model, p.true_ids, keep_kv=True)
             tf = patching.trace(model, p.false_ids, start=start, prefix=tt)  # shares the few-shot prefix
             ld_t, ld_f = (float(readout(x.logits_last.unsqueeze(0))[0]) for x in (tt, tf))
             row: dict[str, Any] = {"ld": [ld_t, ld_f], "donor": tt.values(p.positions).cpu()}
-            skip = base is not None and "own" not in base[p.pair_id]  # excluded in base
+            skip = base is not None and not base[p.pair_id].get("kept")  # excluded in base
             if report.exclusion([ld_t - ld_f], config) or skip:
                 out.append(row)
                 continue
+            row["kept"] = True
             own = tt.values(p.positions)
-            if donor is None:
+            if donor is None and not defer:
                 row["own"] = patching.patch_cells(
                     model, tf, own, p.positions, readout, max_rows=config.max_rows
                 )
-            else:  # own and cross cells share one batch: the same positions twice, two value sets
+            elif donor is not None:  # own and cross cells share one batch: positions twice, two value sets
                 n = len(p.positions)
                 both = patching.patch_cells(
                     model, tf, torch.cat([own, donor[p.pair_id]["donor"].to(own)], dim=1),
@@ -144,13 +149,14 @@ def _cross_step(
     base: dict[int, dict[str, Any]],
     post: dict[int, dict[str, Any]],
 ) -> Any:
-    """Per pair kept by both models: the post -> base map (post's donor values into base)."""
+    """Per pair kept by both models: base's within-model map and the post -> base map (post's
+    donor values into base), in one batch like post's step."""
 
     def step(part: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for it in _progress(part, config, "knowledge patching (post -> base)"):
             pid = it["pair_id"]
-            if "own" not in base[pid] or "own" not in post[pid]:
+            if not base[pid].get("kept") or not post[pid].get("kept"):
                 out.append({})
                 continue
             p = pairs[pid]
@@ -159,10 +165,13 @@ def _cross_step(
             # pair base -> post and post -> base agree to the last bit
             tt = patching.trace(model, p.true_ids, keep_kv=True)
             tf = patching.trace(model, p.false_ids, start=p.positions[0], prefix=tt)
-            cross = patching.patch_cells(
-                model, tf, post[pid]["donor"], p.positions, readout, max_rows=config.max_rows
-            )
-            out.append({"cross": cross})
+            own = tt.values(p.positions)
+            n = len(p.positions)
+            both = patching.patch_cells(
+                model, tf, torch.cat([own, post[pid]["donor"].to(own)], dim=1),
+                [*p.positions, *p.positions], readout, max_rows=config.max_rows,
+            )  # fmt: skip
+            out.append({"own": both[:, :n], "cross": both[:, n:]})
         return out
 
     return step
@@ -226,12 +235,13 @@ def run(
     work = [_item(p) for p in pairs]
     # Per-pair steps, sharded across ranks (each pair stays on one rank through the three
     # steps, so donor values never travel) and cached per pair.
-    ctx = {"model": pair.fingerprint("base"), **step_context(pair, (), config)}
-    step = _own_step(model_b, by_id, readout, config, None, False, "base")
+    # "rows": the layout of the steps' entries (base's own map moved to the cross step)
+    ctx = {"model": pair.fingerprint("base"), "rows": 2, **step_context(pair, (), config)}
+    step = _own_step(model_b, by_id, readout, config, None, False, "base", defer=config.cross_model)
     base_rows = _local(work, map_items("knowledge_base", work, step, context=ctx, chunk=4, gather=False))
     model_p, tok_p = pair.get("post")
     _check_same_tokens(tok_p, pairs, readout_ids)
-    ctx = {**step_context(pair, ("base", "post"), config)}
+    ctx = {"rows": 2, **step_context(pair, ("base", "post"), config)}
     step = _own_step(model_p, by_id, readout, config, base_rows, config.cross_model, "post")
     post_rows = _local(work, map_items("knowledge_post", work, step, context=ctx, chunk=4, gather=False))
     cross_rows: dict[int, dict[str, Any]] = {}
