@@ -7,6 +7,7 @@ through the real lm_eval CLI) is tested in test_data_parallel.py.
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 import torch
@@ -127,3 +128,55 @@ def test_fn_must_answer_every_item():
 def test_rank_outside_world_is_refused():
     with pytest.raises(ValueError, match="rank must be in"):
         Runtime(rank=2, world_size=2)
+
+
+def _rank_main(rank: int, port: int, out_dir: str) -> None:
+    """One gloo process of a 2-rank map in which rank 1's step raises on its first item."""
+    import os
+    from pathlib import Path
+
+    import torch.distributed as dist
+
+    from postmech_eval.engine.shard import PeerFailed
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+
+    def fn(part: list[int]) -> list[int]:
+        if rank == 1:
+            raise ValueError("item 1 is malformed")
+        return [i * i for i in part]
+
+    outcome = "returned"
+    try:
+        with running(Runtime(rank=rank, world_size=2)):
+            map_items("step", [0, 1, 2, 3], fn)
+            map_items("after", [0, 1], lambda part: part)  # not reached: both ranks stopped together
+    except PeerFailed as err:
+        outcome = f"PeerFailed: {err}"
+    except ValueError as err:
+        outcome = f"ValueError: {err}"
+    Path(out_dir, f"rank{rank}").write_text(outcome)
+    dist.destroy_process_group()
+
+
+def test_a_failing_rank_stops_its_peer_instead_of_hanging_it(tmp_path):
+    """Under data parallel a step that raises on one rank raises on every rank (the peer
+    names the failed rank and its error) rather than leaving the peer in all_gather."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctx = mp.start_processes(
+        _rank_main, args=(port, str(tmp_path)), nprocs=2, join=False, start_method="spawn"
+    )
+    t0 = time.time()
+    while not ctx.join(timeout=5):
+        assert time.time() - t0 < 120, "a rank hung"
+    assert (tmp_path / "rank1").read_text() == "ValueError: item 1 is malformed"
+    assert (tmp_path / "rank0").read_text() == (
+        "PeerFailed: step: rank 1 of 2 failed (ValueError: item 1 is malformed); stopping here too"
+    )

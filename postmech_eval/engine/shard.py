@@ -93,6 +93,11 @@ def all_gather(obj: Any, runtime: Runtime | None = None) -> list[Any]:
     return out
 
 
+class PeerFailed(RuntimeError):
+    """Another rank's per-item step raised: this rank stops too (same task, same point), so
+    the run fails (or, with ``on_task_error=continue``, moves on) on every rank together."""
+
+
 def _to_cpu(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu()
@@ -138,16 +143,26 @@ def map_items(
         else:
             todo.append(i)
     size = max(1, chunk) if cache is not None else max(1, len(todo))
-    for start in range(0, len(todo), size):
-        part = todo[start : start + size]
-        results = list(fn([items[i] for i in part]))
-        if len(results) != len(part):
-            raise RuntimeError(f"{step}: fn returned {len(results)} results for {len(part)} items")
-        for i, value in zip(part, results, strict=True):
-            value = _to_cpu(value)
-            out[i] = value
-            if cache is not None:
-                cache.store(step, keys[i], value)
+    try:
+        for start in range(0, len(todo), size):
+            part = todo[start : start + size]
+            results = list(fn([items[i] for i in part]))
+            if len(results) != len(part):
+                raise RuntimeError(f"{step}: fn returned {len(results)} results for {len(part)} items")
+            for i, value in zip(part, results, strict=True):
+                value = _to_cpu(value)
+                out[i] = value
+                if cache is not None:
+                    cache.store(step, keys[i], value)
+    except Exception as err:
+        if rt.distributed:  # tell the peers, which would otherwise wait in all_gather for ever
+            all_gather(f"{type(err).__name__}: {err}", rt)
+        raise
+    if rt.distributed:
+        failed = [(r, e) for r, e in enumerate(all_gather(None, rt)) if e is not None]
+        if failed:
+            rank, error = failed[0]
+            raise PeerFailed(f"{step}: rank {rank} of {rt.world_size} failed ({error}); stopping here too")
     stats = rt.stats.setdefault(step, {"computed": 0, "cached": 0, "total": 0})
     stats["computed"] += len(todo)
     stats["cached"] += len(mine) - len(todo)
