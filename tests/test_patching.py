@@ -11,6 +11,7 @@ import torch
 
 from postmech_eval.engine import patching
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.resume import reusable
 from tests.references import patch_cells_naive
 from tests.tiny_models import tiny_model, tiny_tokenizer
 
@@ -239,3 +240,38 @@ def test_false_run_reuses_the_true_runs_prefix(arch: str, prompts) -> None:
     # a kept-KV trace is itself a valid receiver (its recorded cache is swapped out)
     kept = patching.trace(model, f_ids, keep_kv=True)
     assert (patching.patch_cells(model, kept, values, POSITIONS, readout) - naive).abs().max() < 1e-4
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2", "gemma2", "gemma3", "gpt_neox", "phi3", "qwen2"])
+def test_receivers_split_by_column_equal_naive(arch: str, prompts) -> None:
+    """With a kept-KV receiver, cells run on one receiver per patched column (each starting at
+    its column) or on the groups the cost model picks; every way equals naive per-cell
+    patching. Gemma's tiny sliding window (16 tokens) cuts the kept keys, so there the split
+    is refused and one receiver runs (still exact)."""
+    model = tiny_model(arch, n_layers=4)
+    t_ids, f_ids = prompts
+    true_run = patching.trace(model, t_ids, keep_kv=True)
+    receiver = patching.trace(model, f_ids, start=POSITIONS[0], prefix=true_run, keep_kv=True)
+    values = true_run.values(POSITIONS)
+    naive = patch_cells_naive(model, f_ids, values, POSITIONS, readout)
+    calls = []
+    handle = (
+        get_adapter(model)
+        .layers[-1]
+        .register_forward_pre_hook(lambda m, a, k: calls.append(1), with_kwargs=True)
+    )
+    try:
+        for split in ("columns", "auto", "none"):
+            calls.clear()
+            got = patching.patch_cells(model, receiver, values, POSITIONS, readout, split=split)
+            assert (got - naive).abs().max() < 1e-4, split
+            if split == "columns":
+                n_receivers = len(calls)
+    finally:
+        handle.remove()
+    can_split = reusable(receiver, model, receiver.input_ids, receiver.n_tokens)
+    assert can_split == (arch not in ("gemma2", "gemma3"))
+    # one last-layer call per receiver's row group, plus (split) each extra receiver's trace
+    assert n_receivers == (2 * len(POSITIONS) - 1 if can_split else 1)
+    with pytest.raises(ValueError, match="split must be one of"):
+        patching.patch_cells(model, receiver, values, POSITIONS, readout, split="rows")

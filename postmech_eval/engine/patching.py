@@ -7,7 +7,10 @@ and the tokens before it. Here every cell is still computed exactly, but
   (``postmech_eval.engine.resume``), for all cells in one growing batch: rows patched at layer l
   join just before layer l + 1, so the heatmap costs L layer calls, not L*n forwards;
 - only columns from the receiver's ``start`` on are recomputed, earlier ones come from
-  its KV cache (a patch cannot reach earlier tokens);
+  its KV cache (a patch cannot reach earlier tokens); with a receiver traced ``keep_kv``,
+  cells are further split by patched column into a few receivers that each start at their
+  first column (``split``), when a cost model says the saved columns outweigh the extra
+  layer calls (Gemma-size layers: yes; the organisms' 128-wide ones: rarely);
 - cells whose patch value equals what the receiver already has (tokens before the first
   difference, within a model) are no-ops and cost nothing.
 A control row that patches nothing must reproduce the clean logits; if the KV-cache
@@ -32,6 +35,7 @@ from postmech_eval.engine.resume import (
     columns_of,
     first_output,
     last_logits_only,
+    reusable,
     run_layer,
     trace,
     unembed_last,
@@ -94,6 +98,7 @@ def patch_cells(
     readout: Readout,
     layers: Sequence[int] | None = None,
     max_rows: int = 256,
+    split: str = "auto",
 ) -> Tensor:
     """Score of the receiver's run with resid_post[l] at ``positions[j]`` set to ``values[l, j]``.
 
@@ -104,7 +109,11 @@ def patch_cells(
     ``max_rows // n``. If the receiver was traced with ``start`` and resuming through the
     KV-cache stand-in does not reproduce the clean run for this architecture, the receiver
     is re-traced without a prefix and all columns are recomputed (logged once).
+    ``split``: "auto" (cost model), "columns" (one receiver per patched column) or "none";
+    it needs a receiver traced with ``keep_kv`` and changes only float rounding.
     """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
     adapter = get_adapter(model)
     n_layers = adapter.n_layers
     layers = list(range(n_layers)) if layers is None else sorted(set(layers))
@@ -124,16 +133,17 @@ def patch_cells(
             f"unless their values equal the receiver's own; got {list(positions)} "
             "(trace the receiver with an earlier start)"
         )
-    if receiver.prefix_kv is None:
-        return _patch_cells(model, receiver, values, cols, noop, readout, layers, max_rows)
+    resumes = receiver.prefix_kv is not None or (split != "none" and receiver.kv is not None)
+    if not resumes:  # nothing is served from a KV cache: nothing to fall back from
+        return _patch_cells(model, receiver, values, cols, noop, readout, layers, max_rows, split)
     try:
-        return _patch_cells(model, receiver, values, cols, noop, readout, layers, max_rows)
+        return _patch_cells(model, receiver, values, cols, noop, readout, layers, max_rows, split)
     except (ResumeMismatch, TypeError, AttributeError, KeyError, IndexError) as err:
         if not getattr(model, "_postmech_prefix_warned", False):
             log.warning("patch_cells: KV-cache resume unsupported here (%s); recomputing full prompts", err)
             model._postmech_prefix_warned = True  # type: ignore[attr-defined]
         full = trace(model, receiver.input_ids)
-        return _patch_cells(model, full, values, cols, noop, readout, layers, max_rows)
+        return _patch_cells(model, full, values, cols, noop, readout, layers, max_rows, "none")
 
 
 def _noop_cells(receiver: Trace, values: Tensor, cols: list[int]) -> Tensor:
@@ -150,6 +160,56 @@ def _noop_cells(receiver: Trace, values: Tensor, cols: list[int]) -> Tensor:
     return (diff <= tol * (1 + own.abs().amax(-1))).cpu()
 
 
+#: ``patch_cells(split=...)`` values.
+SPLITS = ("auto", "columns", "none")
+#: A layer call's fixed cost (Python, dispatch, small kernels) in FLOPs of useful work; with
+#: 2 x a layer's parameters per token it prices the extra calls of one more receiver.
+CALL_FLOPS = 5e7
+
+
+def _buckets(
+    model: nn.Module, receiver: Trace, cols: list[int], live: dict[int, list[int]], split: str
+) -> list[list[int]]:
+    """Live column indices j grouped into receivers, each recomputing from its first column.
+
+    A cell patched at column c needs columns >= c recomputed; a receiver starting at an
+    earlier column recomputes the columns between for nothing, and one more receiver costs
+    one short trace plus a call per layer. "auto" minimises that cost over contiguous groups
+    of the sorted columns (dynamic programming; a few dozen columns)."""
+    js = sorted({j for row in live.values() for j in row}, key=lambda j: cols[j])
+    if not js:
+        return []
+    if split == "none" or not reusable(receiver, model, receiver.input_ids, receiver.n_tokens):
+        return [js]
+    if split == "columns":
+        return [[j for j in js if cols[j] == c] for c in sorted({cols[j] for j in js})]
+    n_layers, n_tok = get_adapter(model).n_layers, receiver.n_tokens
+    per_token = 2.0 * sum(p.numel() for p in get_adapter(model).layers[0].parameters())
+    depth = {j: sum(n_layers - 1 - layer for layer, row in live.items() if j in row) for j in js}
+    uniq = sorted({cols[j] for j in js})
+
+    def cost(a: int, b: int) -> float:  # one receiver for uniq[a..b]
+        first = uniq[a]
+        width = n_tok - first
+        rows = sum(depth[j] for j in js if first <= cols[j] <= uniq[b])
+        extra = 0.0 if first == receiver.start else n_layers * (width * per_token + CALL_FLOPS)
+        return rows * width * per_token + n_layers * CALL_FLOPS + extra
+
+    best = [0.0] + [float("inf")] * len(uniq)
+    cut = [0] * (len(uniq) + 1)
+    for b in range(1, len(uniq) + 1):
+        for a in range(b):
+            c = best[a] + cost(a, b - 1)
+            if c < best[b]:
+                best[b], cut[b] = c, a
+    groups, b = [], len(uniq)
+    while b > 0:
+        a = cut[b]
+        groups.append([j for j in js if uniq[a] <= cols[j] <= uniq[b - 1]])
+        b = a
+    return groups[::-1]
+
+
 def _patch_cells(
     model: nn.Module,
     receiver: Trace,
@@ -159,15 +219,41 @@ def _patch_cells(
     readout: Readout,
     layers: list[int],
     max_rows: int,
+    split: str,
 ) -> Tensor:
+    clean = readout(receiver.logits_last.unsqueeze(0)).float()[0].cpu()
+    scores = {layer: clean.repeat(len(cols)) for layer in layers}
+    live = {layer: [j for j in range(len(cols)) if not noop[layer, j]] for layer in layers}
+    for bucket in _buckets(model, receiver, cols, live, split):
+        first = min(cols[j] for j in bucket)
+        sub = receiver
+        if first > receiver.start:  # recompute from this bucket's first column only
+            sub = trace(model, receiver.input_ids, start=first - receiver.n_tokens, prefix=receiver)
+        mine = {layer: [j for j in row if j in bucket] for layer, row in live.items()}
+        _run_receiver(model, sub, values, cols, mine, readout, layers, max_rows, clean, scores)
+    return torch.stack([scores[layer] for layer in layers])
+
+
+def _run_receiver(
+    model: nn.Module,
+    receiver: Trace,
+    values: Tensor,
+    cols: list[int],
+    live: dict[int, list[int]],
+    readout: Readout,
+    layers: list[int],
+    max_rows: int,
+    clean: Tensor,
+    scores: dict[int, Tensor],
+) -> None:
+    """The ``live`` cells on one receiver (every patched column >= its start), in row groups
+    of whole layers; scores written into ``scores[layer][j]``."""
     n_layers = get_adapter(model).n_layers
     start = receiver.start
     resid = receiver.resid_post[:, start:]
     values = values.to(resid.device, resid.dtype)
-    clean = readout(receiver.logits_last.unsqueeze(0)).float()[0].cpu()
-    scores = {layer: clean.repeat(len(cols)) for layer in layers}
-    live = {layer: [j for j in range(len(cols)) if not noop[layer, j]] for layer in layers}
-    for g, group in enumerate(_groups(layers, len(cols), max_rows)):
+    n_cols = max((len(row) for row in live.values()), default=1)
+    for g, group in enumerate(_groups(layers, n_cols, max_rows)):
         if not any(live[layer] for layer in group):
             continue
         control = g == 0  # one unpatched row proves resuming reproduces the clean run
@@ -199,7 +285,6 @@ def _patch_cells(
                 )
         for (layer, j), score in zip(cells, out, strict=True):
             scores[layer][j] = score
-    return torch.stack([scores[layer] for layer in layers])
 
 
 def attribution_cells(

@@ -40,8 +40,8 @@ class Trace:
     through the model's KV cache: ``calls`` are the suffix's and ``prefix_kv[l]`` holds
     the keys/values layer l's attention saw for the prefix, so patched runs only
     recompute columns >= start (a patch cannot reach earlier tokens: attention is causal).
-    ``kv`` (traces made with ``keep_kv`` and no start): every layer's (keys, values, n) of the
-    whole prompt, reusable as another trace's prefix; ``model_id`` = id() of the model.
+    ``kv`` (traces made with ``keep_kv``): every layer's (keys, values, n) of the whole prompt,
+    reusable as another trace's prefix; ``model_id`` = id() of the model.
     """
 
     input_ids: Tensor
@@ -176,7 +176,7 @@ def _record_kv(cache: Any, store: dict[int, tuple[Tensor, Tensor, int]]) -> None
     cache.update = recording
 
 
-def _reusable(prefix: Trace | None, model: nn.Module, ids: Tensor, col: int) -> bool:
+def reusable(prefix: Trace | None, model: nn.Module, ids: Tensor, col: int) -> bool:
     """Can ``prefix`` (a kept-KV trace of the same model) stand in for our first ``col`` tokens?"""
     return (
         prefix is not None
@@ -222,7 +222,7 @@ def trace(
 
         cache = DynamicCache(config=model.config)
         kwargs = {"past_key_values": cache, "use_cache": True}
-        if col > 0 and _reusable(prefix, model, ids, col):
+        if col > 0 and reusable(prefix, model, ids, col):
             for layer, (k, v, _) in sorted(prefix.kv.items()):  # type: ignore[union-attr]
                 cache.update(k[..., :col, :], v[..., :col, :], layer)
             prefix_out = prefix.resid_post[:, :col]  # type: ignore[union-attr]
@@ -256,8 +256,9 @@ def trace(
     prefix_kv = (
         {layer: (k[..., :-n, :], v[..., :-n, :]) for layer, (k, v, n) in seen.items()} if seen else None
     )
-    # only an unsplit run's keys cover every column (a suffix run's may be cut by sliding windows)
-    kv = dict(seen) if keep_kv and col == 0 else None
+    # keys/values of every column, when the cache returned them whole (a sliding-window layer
+    # may cut a long prompt's; ``reusable`` then refuses them)
+    kv = dict(seen) if keep_kv else None
     return Trace(ids, resid, rec.calls, rec.keys, logits_last, col, prefix_kv, kv, id(model))
 
 
