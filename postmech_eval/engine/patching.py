@@ -7,10 +7,12 @@ and the tokens before it. Here every cell is still computed exactly, but
   (``postmech_eval.engine.resume``), for all cells in one growing batch: rows patched at layer l
   join just before layer l + 1, so the heatmap costs L layer calls, not L*n forwards;
 - only columns from the receiver's ``start`` on are recomputed, earlier ones come from
-  its KV cache (a patch cannot reach earlier tokens); with a receiver traced ``keep_kv``,
-  cells are further split by patched column into a few receivers that each start at their
-  first column (``split``), when a cost model says the saved columns outweigh the extra
-  layer calls (Gemma-size layers: yes; the organisms' 128-wide ones: rarely);
+  its KV cache (a patch cannot reach earlier tokens). Optionally (``split``, a receiver
+  traced ``keep_kv``) cells are split by patched column into receivers that each start at
+  their own first column. Measured (``benchmarks/bench_patching.py``) this saves nothing
+  yet: a patched row's cost is dominated by attending over the shared prefix (its keys are
+  copied per row, and repeated per head by eager GQA), not by its own columns, so the
+  default is one receiver; an attention that reads the shared prefix once would change that;
 - cells whose patch value equals what the receiver already has (tokens before the first
   difference, within a model) are no-ops and cost nothing.
 A control row that patches nothing must reproduce the clean logits; if the KV-cache
@@ -98,7 +100,7 @@ def patch_cells(
     readout: Readout,
     layers: Sequence[int] | None = None,
     max_rows: int = 256,
-    split: str = "auto",
+    split: str = "none",
 ) -> Tensor:
     """Score of the receiver's run with resid_post[l] at ``positions[j]`` set to ``values[l, j]``.
 
@@ -162,9 +164,10 @@ def _noop_cells(receiver: Trace, values: Tensor, cols: list[int]) -> Tensor:
 
 #: ``patch_cells(split=...)`` values.
 SPLITS = ("auto", "columns", "none")
-#: A layer call's fixed cost (Python, dispatch, small kernels) in FLOPs of useful work; with
-#: 2 x a layer's parameters per token it prices the extra calls of one more receiver.
-CALL_FLOPS = 5e7
+#: A layer call's fixed cost (Python, dispatch, small kernels, the shared prefix) in FLOPs of
+#: useful work, from one-row calls on this CPU (organism ~1 ms, Gemma-3-270M ~4 ms); with 2 x
+#: a layer's parameters per token it prices the extra calls of one more receiver.
+CALL_FLOPS = 2e8
 
 
 def _buckets(
@@ -228,7 +231,10 @@ def _patch_cells(
         first = min(cols[j] for j in bucket)
         sub = receiver
         if first > receiver.start:  # recompute from this bucket's first column only
-            sub = trace(model, receiver.input_ids, start=first - receiver.n_tokens, prefix=receiver)
+            sub = trace(
+                model, receiver.input_ids, start=first - receiver.n_tokens, prefix=receiver,
+                logits=receiver.logits_last,
+            )  # fmt: skip
         mine = {layer: [j for j in row if j in bucket] for layer, row in live.items()}
         _run_receiver(model, sub, values, cols, mine, readout, layers, max_rows, clean, scores)
     return torch.stack([scores[layer] for layer in layers])

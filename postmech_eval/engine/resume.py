@@ -196,6 +196,7 @@ def trace(
     *,
     keep_kv: bool = False,
     prefix: Trace | None = None,
+    logits: Tensor | None = None,
 ) -> Trace:
     """Run ``input_ids`` [1, T] (or [T]) once and record every decoder layer's call and output.
 
@@ -205,6 +206,9 @@ def trace(
     later trace of a prompt with the same leading tokens can pass it as ``prefix`` and skip
     its own prefix forward (e.g. the false prompt of a pair reusing the true prompt's
     few-shot prefix). A ``prefix`` that does not match (other model or tokens) is ignored.
+    logits: the prompt's last-position logits when already known (another trace of the same
+    prompt): then only the decoder stack runs, without the LM head (on a 262k vocabulary the
+    head's product costs as much as many tokens through the layers), and they are reused.
     """
     ids = input_ids.reshape(1, -1) if input_ids.ndim == 1 else input_ids
     if ids.ndim != 2 or ids.shape[0] != 1:
@@ -237,14 +241,37 @@ def trace(
             prefix_out = torch.stack([o[0] for o in rec.outs])
         _record_kv(cache, seen)
     rec = _Recorder(adapter.layers)
+    body = _decoder(model) if logits is not None else model
     try:
-        out = model(input_ids=ids[:, col:], attention_mask=mask, **kwargs, **last_logits_only(model))
+        out = body(input_ids=ids[:, col:], attention_mask=mask, **kwargs, **last_logits_only(body))
     finally:
         rec.close()
     resid = torch.stack([o[0] for o in rec.outs])
     if prefix_out is not None:
         resid = torch.cat([prefix_out.to(resid.dtype), resid], dim=1)
-    logits_last = out.logits[0, -1].float()
+    if logits is not None:
+        logits_last = logits
+    else:
+        logits_last = out.logits[0, -1].float()
+        _check_head(model, resid, logits_last)
+    prefix_kv = (
+        {layer: (k[..., :-n, :], v[..., :-n, :]) for layer, (k, v, n) in seen.items()} if seen else None
+    )
+    # keys/values of every column, when the cache returned them whole (a sliding-window layer
+    # may cut a long prompt's; ``reusable`` then refuses them)
+    kv = dict(seen) if keep_kv else None
+    return Trace(ids, resid, rec.calls, rec.keys, logits_last, col, prefix_kv, kv, id(model))
+
+
+def _decoder(model: nn.Module) -> nn.Module:
+    """The decoder stack under the LM head (``get_decoder()``), or the model when it has none."""
+    get = getattr(model, "get_decoder", None)
+    body = get() if callable(get) else None
+    return body if isinstance(body, nn.Module) and body is not model else model
+
+
+def _check_head(model: nn.Module, resid: Tensor, logits_last: Tensor) -> None:
+    """Patched rows are read through ``unembed_last``; it must reproduce the model's own head."""
     own = unembed_last(model, resid[-1, -1:]).float()[0]
     tol = 1e-4 if resid.dtype == torch.float32 else 2e-2
     if (own - logits_last).abs().max() > tol * (1 + logits_last.abs().max()):
@@ -253,13 +280,6 @@ def trace(
             f"model's logits for model_type={model.config.model_type!r}; the head does more "
             "than postmech_eval.engine.patching.unembed_last knows about"
         )
-    prefix_kv = (
-        {layer: (k[..., :-n, :], v[..., :-n, :]) for layer, (k, v, n) in seen.items()} if seen else None
-    )
-    # keys/values of every column, when the cache returned them whole (a sliding-window layer
-    # may cut a long prompt's; ``reusable`` then refuses them)
-    kv = dict(seen) if keep_kv else None
-    return Trace(ids, resid, rec.calls, rec.keys, logits_last, col, prefix_kv, kv, id(model))
 
 
 class _PrefixKV:
