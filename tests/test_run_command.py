@@ -42,6 +42,11 @@ def test_run_writes_one_results_file_in_the_pair_folder(tmp_path: Path):
     assert set(read_results_file(results).metrics) == {"postmech_truth_probe", "postmech_entropy_neurons"}
     assert (folder / "lm_eval.log").is_file()
     assert (folder / "artifacts" / "postmech_truth_probe" / "result.json").is_file()
+    # the analyses draw no figures inside lm_eval (figures=false); run draws each task's once
+    manifest = json.loads((folder / "artifacts" / "postmech_truth_probe" / "figures.json").read_text())
+    assert manifest["figures"] and all(
+        (folder / "artifacts" / "postmech_truth_probe" / f["png"]).is_file() for f in manifest["figures"]
+    )
     lines = proc.stdout.splitlines()
     assert max(len(line) for line in lines) <= 100, [line for line in lines if len(line) > 100]
     assert any(line.startswith("  probe_acc_(B|P)") for line in lines)  # B / P / P − B row

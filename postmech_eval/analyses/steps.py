@@ -4,7 +4,7 @@ Why one helper: every analysis shards and caches its expensive per-item steps th
 ``postmech_eval.engine.shard.map_items``, whose cache key must change whenever a result
 could — the models (by content fingerprint, not by name) and the analysis settings — and
 must not change for settings that only decide how results are summarised or batched
-(``n_bootstrap``, ``progress``, ``batch_size``), so a rerun with more resamples reuses
+(``n_bootstrap``, ``progress``, ``batch_size``, ``figures``), so a rerun with more resamples reuses
 every cached item.
 """
 
@@ -14,7 +14,7 @@ import dataclasses
 from typing import Any
 
 #: Settings that never change a per-item result (they summarise, report or batch).
-NOT_IN_KEY = frozenset({"n_bootstrap", "progress", "batch_size", "max_rows", "leave_one_out"})
+NOT_IN_KEY = frozenset({"n_bootstrap", "progress", "batch_size", "max_rows", "leave_one_out", "figures"})
 
 
 def step_context(pair: Any, models: tuple[str, ...], config: Any, **extra: Any) -> dict[str, Any]:

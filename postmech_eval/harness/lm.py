@@ -7,6 +7,7 @@ each analysis runs once over the pair (see ``postmech_eval.harness.task``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -60,7 +61,9 @@ class PostMechLM(HFLM):
     ``[postmech]`` line per analysis on stderr), ``allow_tokenizer_mismatch`` (compare a
     pair whose tokenizers split text differently; refused by default), ``cache`` (per-item
     results under ``artifacts_dir/.cache``, content-addressed, so a killed run resumes; on by
-    default).
+    default), ``figures`` (an analysis draws its figures as it finishes; on by default;
+    ``postmech-eval run`` turns it off and draws every task's figures once, afterwards, from
+    the artifacts).
 
     Data parallel (``accelerate launch`` / ``torchrun``, on GPUs or CPU processes): lm-eval
     gives each rank every k-th doc; ``generate_until`` gathers all ranks' docs, every rank runs
@@ -79,6 +82,7 @@ class PostMechLM(HFLM):
         progress: bool | str = False,
         allow_tokenizer_mismatch: bool | str = False,
         cache: bool | str = True,
+        figures: bool | str = True,
         pretrained: str | None = None,
         device: str | None = None,
         dtype: str | None = None,
@@ -117,6 +121,7 @@ class PostMechLM(HFLM):
             )
         self.on_task_error = on_task_error
         self.cache = parse_bool(cache, "cache", "postmech")
+        self.figures = parse_bool(figures, "figures", "postmech")
         self.progress = parse_bool(progress, "progress", "postmech")
         self.base_spec, self.post_spec = base, post
         self.one_at_a_time = parse_bool(one_at_a_time, "one_at_a_time", "postmech")
@@ -267,6 +272,8 @@ class PostMechLM(HFLM):
         """Run one analysis over these docs; one JSON answer per doc."""
         kwargs = json.loads(docs[0].get(task_support.CONFIG_KEY) or "{}")
         config = build_config(task, kwargs)
+        if not self.figures and "figures" in {f.name for f in dataclasses.fields(config)}:
+            config = dataclasses.replace(config, figures=False)
         run, _, _ = spec_for(task).load()
         items = [task_support.strip_doc(d) for d in docs]
         # only rank 0 writes artifacts (every rank computes the same result)
