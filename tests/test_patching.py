@@ -6,6 +6,8 @@ fast path is checked against an independent implementation, on several architect
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 
@@ -275,3 +277,48 @@ def test_receivers_split_by_column_equal_naive(arch: str, prompts) -> None:
     assert n_receivers == (2 * len(POSITIONS) - 1 if can_split else 1)
     with pytest.raises(ValueError, match="split must be one of"):
         patching.patch_cells(model, receiver, values, POSITIONS, readout, split="rows")
+
+
+@pytest.mark.parametrize(
+    "arch", ["llama", "gpt2", "gemma2", "gemma3", "gpt_neox", "phi3", "qwen2", "mistral", "olmo2"]
+)
+def test_rows_attend_to_one_shared_copy_of_the_prefix(arch: str, prompts, monkeypatch) -> None:
+    """Resumed rows read the receiver's recorded prefix once (engine.prefix_attention), on every
+    family, without falling back to per-row concatenation, and equal naive per-cell patching;
+    with shared_prefix off (per-row copies) the cells are the same."""
+    from postmech_eval.engine import prefix_attention, resume
+
+    seen = {"attention": 0, "fallback": 0}
+    real_fallback = prefix_attention._fallback
+
+    def fallback(*a, **k):
+        seen["fallback"] += 1
+        return real_fallback(*a, **k)
+
+    monkeypatch.setattr(prefix_attention, "_fallback", fallback)
+    model = tiny_model(arch, n_layers=4)
+    before = model.config._attn_implementation
+    t_ids, f_ids = prompts
+    receiver = patching.trace(model, f_ids, start=POSITIONS[0])
+    values = patching.trace(model, t_ids).values(POSITIONS)
+    real_attention = prefix_attention.attention
+
+    def counted(*a, **k):
+        seen["attention"] += 1
+        return real_attention(*a, **k)
+
+    monkeypatch.setattr(prefix_attention, "attention", counted)
+    prefix_attention._registered = False  # re-register the counted function
+    try:
+        fast = patching.patch_cells(model, receiver, values, POSITIONS, readout)
+    finally:
+        prefix_attention._registered = False
+        monkeypatch.undo()
+    assert seen["attention"] >= 3 and seen["fallback"] == 0
+    assert model.config._attn_implementation == before  # restored after every layer call
+    naive = patch_cells_naive(model, f_ids, values, POSITIONS, readout)
+    assert (fast - naive).abs().max() < 1e-4
+    monkeypatch.setattr(resume, "run_layer", functools.partial(resume.run_layer, shared_prefix=False))
+    monkeypatch.setattr(patching, "run_layer", functools.partial(resume.run_layer, shared_prefix=False))
+    copies = patching.patch_cells(model, receiver, values, POSITIONS, readout)
+    assert (copies - fast).abs().max() < 1e-5

@@ -286,11 +286,17 @@ class _PrefixKV:
     """Stands in for the KV cache in resumed layer calls: the receiver's recorded prefix
     keys/values (broadcast to the batch) followed by the keys/values of the new columns."""
 
-    def __init__(self, prefix: dict[int, tuple[Tensor, Tensor]]) -> None:
+    def __init__(self, prefix: dict[int, tuple[Tensor, Tensor]], split: bool = False) -> None:
         self.prefix = prefix
+        self.split = split  # hand the prefix to prefix_attention instead of concatenating
 
     def update(self, key_states: Tensor, value_states: Tensor, layer_idx: int, *a: Any, **kw: Any) -> Any:
         k, v = self.prefix[layer_idx]
+        if self.split:
+            from postmech_eval.engine.prefix_attention import stash
+
+            stash(k, v)
+            return key_states, value_states
         rows = key_states.shape[0]
         return (
             torch.cat([k.expand(rows, *k.shape[1:]), key_states], dim=-2),
@@ -316,13 +322,27 @@ def _expand(obj: Any, rows: int, kv: _PrefixKV | None = None) -> Any:
     return obj
 
 
-def run_layer(model: nn.Module, receiver: Trace, layer: int, hidden: Tensor) -> Tensor:
+def run_layer(
+    model: nn.Module, receiver: Trace, layer: int, hidden: Tensor, shared_prefix: bool = True
+) -> Tensor:
     """Call decoder layer ``layer`` on ``hidden`` [rows, T - start, d] with the receiver's
-    recorded arguments (and its prefix keys/values when it was traced with ``start``)."""
-    kv = _PrefixKV(receiver.prefix_kv) if receiver.prefix_kv is not None else None
+    recorded arguments (and its prefix keys/values when it was traced with ``start``). With
+    ``shared_prefix`` (and more than one row) the rows attend to the one recorded copy of the
+    prefix (``postmech_eval.engine.prefix_attention``) instead of a copy each."""
+    import contextlib
+
+    split = shared_prefix and receiver.prefix_kv is not None and hidden.shape[0] > 1
+    kv = _PrefixKV(receiver.prefix_kv, split) if receiver.prefix_kv is not None else None
     args, kwargs = receiver.calls[layer]
     args, kwargs = _expand(args, hidden.shape[0], kv), _expand(kwargs, hidden.shape[0], kv)
     key = receiver.hidden_keys[layer]
     module = get_adapter(model).layers[layer]
-    out = module(**{key: hidden}, **kwargs) if key else module(hidden, *args, **kwargs)
+    if split:
+        from postmech_eval.engine.prefix_attention import prefix_attention
+
+        scope: Any = prefix_attention(model)
+    else:
+        scope = contextlib.nullcontext()
+    with scope:
+        out = module(**{key: hidden}, **kwargs) if key else module(hidden, *args, **kwargs)
     return first_output(out)
