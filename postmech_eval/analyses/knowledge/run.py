@@ -113,7 +113,8 @@ def _own_step(
             # the first token where the prompts differ
             start = p.positions[0] if donor is not None or defer else p.own_start
             tt = patching.trace(model, p.true_ids, keep_kv=True)
-            tf = patching.trace(model, p.false_ids, start=start, prefix=tt)  # shares the few-shot prefix
+            # shares the few-shot prefix; keeps its keys so patch_cells may split it by column
+            tf = patching.trace(model, p.false_ids, start=start, prefix=tt, keep_kv=True)
             ld_t, ld_f = (float(readout(x.logits_last.unsqueeze(0))[0]) for x in (tt, tf))
             row: dict[str, Any] = {"ld": [ld_t, ld_f], "donor": tt.values(p.positions).cpu()}
             skip = base is not None and not base[p.pair_id].get("kept")  # excluded in base
@@ -164,7 +165,7 @@ def _cross_step(
             # run's KV prefix), so the two directions use the same arithmetic: on an identity
             # pair base -> post and post -> base agree to the last bit
             tt = patching.trace(model, p.true_ids, keep_kv=True)
-            tf = patching.trace(model, p.false_ids, start=p.positions[0], prefix=tt)
+            tf = patching.trace(model, p.false_ids, start=p.positions[0], prefix=tt, keep_kv=True)
             own = tt.values(p.positions)
             n = len(p.positions)
             both = patching.patch_cells(
