@@ -52,6 +52,7 @@ POSTMECH_MODEL_ARGS: tuple[str, ...] = (
     "progress",
     "allow_tokenizer_mismatch",
     "cache",
+    "figures",
     "pretrained",
     "device",
     "dtype",
