@@ -215,3 +215,13 @@ def get_adapter(model: nn.Module) -> ArchAdapter:
     except AttributeError:
         pass
     return adapter
+
+
+def decoder_body(model: nn.Module) -> nn.Module:
+    """The decoder stack under the LM head (``get_decoder()``, every supported family), or the
+    model itself when it has none (then its head runs too; the layers' activations are the
+    same). Running the body skips the unembedding, which on a 262k vocabulary costs as much
+    as many tokens through the layers."""
+    get = getattr(model, "get_decoder", None)
+    body = get() if callable(get) else None
+    return body if isinstance(body, nn.Module) and body is not model else model

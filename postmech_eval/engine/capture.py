@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from postmech_eval.engine.arch import decoder_body
 from postmech_eval.engine.devices import input_device
 from postmech_eval.engine.hooks import (
     AblateDirection,
@@ -157,7 +158,7 @@ def collect(
         with intervene(model, ivs), capture(model, sites, positions) as cache:
             # Only activations are wanted: the decoder stack without the unembedding (with
             # Gemma's 262k vocabulary even one position of logits costs 168M multiply-adds per row).
-            body = _body(model)
+            body = decoder_body(model)
             body(**enc, use_cache=False, **({} if body is not model else {"logits_to_keep": 1}))
         for s in sites:
             parts[s].append(cache[s])
@@ -197,14 +198,6 @@ def collect_items(
     ctx = None if context is None else {"sites": sites, "positions": list(positions), "context": context}
     rows = map_items(step, list(prompts), part, context=ctx, chunk=4 * batch_size)
     return {s: torch.stack([r[s] for r in rows]) for s in sites}
-
-
-def _body(model: nn.Module) -> nn.Module:
-    """The decoder stack under the LM head (``get_decoder()``, every supported family), or the
-    model itself when it has none (then its head runs; the activations are the same)."""
-    get = getattr(model, "get_decoder", None)
-    body = get() if callable(get) else None
-    return body if isinstance(body, nn.Module) and body is not model else model
 
 
 def _left_pad(enc: dict[str, torch.Tensor], length: int, pad_id: int) -> dict[str, torch.Tensor]:

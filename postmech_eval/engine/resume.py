@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.arch import decoder_body, get_adapter
 from postmech_eval.engine.devices import input_device, weight
 
 
@@ -241,7 +241,7 @@ def trace(
             prefix_out = torch.stack([o[0] for o in rec.outs])
         _record_kv(cache, seen)
     rec = _Recorder(adapter.layers)
-    body = _decoder(model) if logits is not None else model
+    body = decoder_body(model) if logits is not None else model
     try:
         out = body(input_ids=ids[:, col:], attention_mask=mask, **kwargs, **last_logits_only(body))
     finally:
@@ -261,13 +261,6 @@ def trace(
     # may cut a long prompt's; ``reusable`` then refuses them)
     kv = dict(seen) if keep_kv else None
     return Trace(ids, resid, rec.calls, rec.keys, logits_last, col, prefix_kv, kv, id(model))
-
-
-def _decoder(model: nn.Module) -> nn.Module:
-    """The decoder stack under the LM head (``get_decoder()``), or the model when it has none."""
-    get = getattr(model, "get_decoder", None)
-    body = get() if callable(get) else None
-    return body if isinstance(body, nn.Module) and body is not model else model
 
 
 def _check_head(model: nn.Module, resid: Tensor, logits_last: Tensor) -> None:
