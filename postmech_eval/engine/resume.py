@@ -279,13 +279,13 @@ class _PrefixKV:
     """Stands in for the KV cache in resumed layer calls: the receiver's recorded prefix
     keys/values (broadcast to the batch) followed by the keys/values of the new columns."""
 
-    def __init__(self, prefix: dict[int, tuple[Tensor, Tensor]], split: bool = False) -> None:
+    def __init__(self, prefix: dict[int, tuple[Tensor, Tensor]], shared: bool = False) -> None:
         self.prefix = prefix
-        self.split = split  # hand the prefix to prefix_attention instead of concatenating
+        self.shared = shared  # hand the prefix to prefix_attention instead of concatenating
 
     def update(self, key_states: Tensor, value_states: Tensor, layer_idx: int, *a: Any, **kw: Any) -> Any:
         k, v = self.prefix[layer_idx]
-        if self.split:
+        if self.shared:
             from postmech_eval.engine.prefix_attention import stash
 
             stash(k, v)
@@ -324,13 +324,13 @@ def run_layer(
     prefix (``postmech_eval.engine.prefix_attention``) instead of a copy each."""
     import contextlib
 
-    split = shared_prefix and receiver.prefix_kv is not None and hidden.shape[0] > 1
-    kv = _PrefixKV(receiver.prefix_kv, split) if receiver.prefix_kv is not None else None
+    shared = shared_prefix and receiver.prefix_kv is not None and hidden.shape[0] > 1
+    kv = _PrefixKV(receiver.prefix_kv, shared) if receiver.prefix_kv is not None else None
     args, kwargs = receiver.calls[layer]
     args, kwargs = _expand(args, hidden.shape[0], kv), _expand(kwargs, hidden.shape[0], kv)
     key = receiver.hidden_keys[layer]
     module = get_adapter(model).layers[layer]
-    if split:
+    if shared:
         from postmech_eval.engine.prefix_attention import prefix_attention
 
         scope: Any = prefix_attention(model)
