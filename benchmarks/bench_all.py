@@ -36,7 +36,9 @@ def _run(cmd: list[str], rows: list[tuple[str, str, str, str]], label: str) -> s
     """Run one part, echo its output, return stdout+stderr (a failed part is a row, not a crash)."""
     print(f"\n$ {' '.join(cmd)}", flush=True)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+    from postmech_eval.suite.launch import child_env  # the allocator settings postmech-eval run uses
+
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent, env=child_env())
     text = proc.stdout + proc.stderr
     keep = [ln for ln in text.splitlines() if "Warning" not in ln and "warn(" not in ln and "%|" not in ln]
     print("\n".join(keep[-25:]), flush=True)
@@ -52,15 +54,15 @@ def _patching(args: argparse.Namespace, rows: list, gemma: bool) -> None:
     text = _run(cmd, rows, f"patching, {name}")
     m = re.search(
         r"TOTAL cells=(\d+) fast=([\d.]+)s fast\(full vocab\)=([\d.]+)s naive=([\d.]+)s "
-        r"fast\(one receiver\)=([\d.]+)s .*max\|fast-naive\|=([\d.e+-]+)",
+        r"fast\(whole rows\)=([\d.]+)s .*max\|fast-naive\|=([\d.e+-]+)",
         text,
     )
     if m:
         cells, fast, full, naive, one, diff = m.groups()
         rows.append((f"patching, {name}: {cells} cells", f"naive {float(naive):.2f} s",
                      f"two-logit {float(fast):.2f} s", f"{float(naive) / float(fast):.1f}x (target >= 30x)"))  # fmt: skip
-        rows.append((f"patching, {name}: receivers", f"one receiver {float(one):.2f} s",
-                     f"split by column {float(fast):.2f} s", f"{float(one) / float(fast):.2f}x"))  # fmt: skip
+        rows.append((f"patching, {name}: rows", f"whole rows {float(one):.2f} s",
+                     f"packed rows {float(fast):.2f} s", f"{float(one) / float(fast):.2f}x"))  # fmt: skip
         rows.append((f"patching, {name}: readout", f"full vocab {float(full):.2f} s",
                      f"two-logit {float(fast):.2f} s", f"{float(full) / float(fast):.2f}x, max|fast-naive| {diff}"))  # fmt: skip
 

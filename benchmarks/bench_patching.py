@@ -16,13 +16,15 @@ forward per cell with hooks.patch (all forwards with logits_to_keep=1).
 Prints per-direction cells, seconds (sum over pairs of the min over --repeats runs, same
 for both paths), max |fast - naive| (cells and LD_false) and the speed ratio; "fast" reads
 the two label logits only (``patching.LogitDiff``), "fast(full vocab)" is the same engine with
-a full-vocabulary readout (the engine before the two-logit readout) and "fast(one receiver)"
-the engine without the split by patched column (``split="none"``), side by side.
+a full-vocabulary readout (the engine before the two-logit readout) and "fast(whole rows)"
+the engine without packed rows (``split="none"``: every row recomputes every column from the
+receiver's start, as before ``engine/packed_rows.py``), side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -59,7 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3, help="each timing is the min over repeats")
     ap.add_argument("--gemma", action="store_true", help="benchmark Gemma-3-270M (within-model only)")
+    ap.add_argument(
+        "--default-allocator",
+        action="store_true",
+        help="keep glibc's default malloc settings (postmech-eval run sets launch.ALLOCATOR_ENV)",
+    )
     args = ap.parse_args(argv)
+    if not args.default_allocator and argv is None:
+        from postmech_eval.suite.launch import ALLOCATOR_ENV, child_env
+
+        if any(k not in os.environ for k in ALLOCATOR_ENV):  # the settings postmech-eval run uses
+            os.execve(sys.executable, [sys.executable, *sys.argv], child_env())
     torch.set_num_threads(args.threads)
 
     if args.gemma:
@@ -84,7 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     n_layers = patching.get_adapter(model0).n_layers
     print(
         f"model(s): {', '.join(models)} | layers={n_layers} | dataset={args.dataset} | "
-        f"pairs={len(pairs)} | n_positions={args.n_positions} | threads={args.threads}"
+        f"pairs={len(pairs)} | n_positions={args.n_positions} | threads={args.threads} | allocator: "
+        + (
+            "glibc default"
+            if args.default_allocator
+            else "MALLOC_TRIM/MMAP_THRESHOLD_ = " + os.environ.get("MALLOC_TRIM_THRESHOLD_", "?")
+        )
     )
     if not pairs:
         print("no pairs survived; nothing to benchmark")
@@ -149,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             other = donors[others[0]][i] if others else None
             tf, (fast, ld_fast) = timed(fast_block, m, p, other)
             tv, (full, _) = timed(fast_block, m, p, other, readout)  # full-vocabulary readout
-            to, (one, _) = timed(fast_block, m, p, other, two_logit, "none")  # one receiver
+            to, (one, _) = timed(fast_block, m, p, other, two_logit, "none")  # whole rows
             tn, (naive, ld_naive) = timed(naive_block, m, p, other)
             fast_s, naive_s, full_s, one_s = fast_s + tf, naive_s + tn, full_s + tv, one_s + to
             diff = max(diff, float((full - naive).abs().max()), float((one - naive).abs().max()))
@@ -157,17 +174,17 @@ def main(argv: list[str] | None = None) -> int:
             n_cells += fast.numel()
         label = f"into {name}" + (f" (own + from {others[0]})" if others else " (own)")
         print(
-            f"{label:<28} cells={n_cells:5d}  fast={fast_s:7.3f}s  fast(one receiver)={one_s:7.3f}s  "
+            f"{label:<28} cells={n_cells:5d}  fast={fast_s:7.3f}s  fast(whole rows)={one_s:7.3f}s  "
             f"fast(full vocab)={full_s:7.3f}s  naive={naive_s:7.3f}s  ratio={naive_s / fast_s:6.1f}x "
-            f"(one receiver {naive_s / one_s:5.1f}x, full vocab {naive_s / full_s:5.1f}x)  max|fast-naive|={diff:.2e}"
+            f"(whole rows {naive_s / one_s:5.1f}x, full vocab {naive_s / full_s:5.1f}x)  max|fast-naive|={diff:.2e}"
         )
         t_fast, t_naive, t_full, t_one = t_fast + fast_s, t_naive + naive_s, t_full + full_s, t_one + one_s
         cells, worst = cells + n_cells, max(worst, diff)
     ratio = t_naive / t_fast
     print(
         f"TOTAL cells={cells} fast={t_fast:.3f}s fast(full vocab)={t_full:.3f}s naive={t_naive:.3f}s "
-        f"fast(one receiver)={t_one:.3f}s speed ratio={ratio:.1f}x (full-vocab readout "
-        f"{t_naive / t_full:.1f}x, one receiver {t_naive / t_one:.1f}x) "
+        f"fast(whole rows)={t_one:.3f}s speed ratio={ratio:.1f}x (full-vocab readout "
+        f"{t_naive / t_full:.1f}x, whole rows {t_naive / t_one:.1f}x) "
         f"max|fast-naive|={worst:.2e} exact(<1e-4)={worst < 1e-4}"
     )
     return 0 if worst < 1e-4 else 2

@@ -160,6 +160,46 @@ def test_report_formulas_match_numpy() -> None:
     assert torch.equal(report._mean([torch.zeros(2, 3), short, short], (2, 3))[:, 0], torch.zeros(2))
 
 
+@pytest.mark.parametrize("attribution", [False, True])
+def test_resamples_at_once_equal_compare_per_resample(attribution: bool) -> None:
+    """The bootstrap's vectorised metrics (knowledge/resampled.py) equal ``report.compare`` on
+    each resample: short statements (NaN columns) under the coverage rule, the identity cell
+    excluded from peaks, attribution pooled over the drawn pairs."""
+    from postmech_eval.analyses.knowledge.resampled import compare_resamples
+
+    rng = np.random.default_rng(3)
+    n, layers, width = 9, 4, 13
+    cfg = KnowledgeConfig(n_positions=10, min_coverage=0.5, top_fraction=0.1)
+
+    def maps(shift: float) -> torch.Tensor:
+        x = torch.tensor(rng.normal(shift, 1.0, size=(n, layers, width)), dtype=torch.float32)
+        x[: n // 2, :, :2] = float("nan")  # shorter statements do not reach the first columns
+        return x
+
+    stacks = {k: maps(i * 0.1) for i, k in enumerate(report.MAPS)}
+    if attribution:
+        stacks["exact"] = torch.stack([stacks["base"], stacks["post"]], 1)
+        stacks["approx"] = stacks["exact"] + 0.3 * torch.randn(stacks["exact"].shape)
+    idx = rng.integers(0, n, size=(40, n))
+    idx[0] = 0  # one pair drawn n times: half the columns below coverage
+    got = compare_resamples(stacks, idx, layers, cfg, width)
+    for b in range(len(idx)):
+        picked = {k: v[torch.as_tensor(idx[b])] for k, v in stacks.items()}
+        want = report.compare(picked, layers, cfg, width)["metrics"]
+        for name in report.CI_METRICS:
+            w, g = want[name], float(got[name][b])
+            assert (math.isnan(w) and math.isnan(g)) or math.isclose(w, g, rel_tol=1e-5, abs_tol=1e-6), (
+                name,
+                b,
+            )
+    full = compare_resamples(stacks, np.arange(n), layers, cfg, width)
+    assert math.isclose(
+        float(full["patch_corr"]),
+        report.compare(stacks, layers, cfg, width)["metrics"]["patch_corr"],
+        rel_tol=1e-6,
+    )
+
+
 def test_config_parses_strings_and_rejects_typos() -> None:
     cfg = KnowledgeConfig.from_kwargs(
         {"datasets": "cities|facts", "n_positions": "3", "cross_model": "false", "patch_suffix": "false"}

@@ -322,3 +322,61 @@ def test_rows_attend_to_one_shared_copy_of_the_prefix(arch: str, prompts, monkey
     monkeypatch.setattr(patching, "run_layer", functools.partial(resume.run_layer, shared_prefix=False))
     copies = patching.patch_cells(model, receiver, values, POSITIONS, readout)
     assert (copies - fast).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize(
+    "arch", ["llama", "gpt2", "gemma2", "gemma3", "gpt_neox", "phi3", "qwen2", "mistral", "olmo2"]
+)
+@pytest.mark.parametrize("attn", ["eager", "sdpa"])
+def test_packed_rows_equal_naive(arch: str, attn: str, prompts, caplog) -> None:
+    """With a kept-KV receiver the rows are packed (engine.packed_rows: each recomputes only its
+    own columns) on every family and attention implementation, with no fallback, equal to naive
+    per-cell patching and to whole rows. Gemma's tiny models get a sliding window longer than
+    the prompt here (with 16 tokens the kept keys are cut and packing is refused, exactly)."""
+    from postmech_eval.engine.packed_rows import packable
+
+    if arch == "gemma2" and attn == "sdpa":
+        pytest.skip("transformers' sdpa has no attention soft-capping (Gemma-2 runs eager)")
+    model = tiny_model(arch, n_layers=4, **({"sliding_window": 64} if arch.startswith("gemma") else {}))
+    model.config._attn_implementation = attn
+    t_ids, f_ids = prompts
+    true_run = patching.trace(model, t_ids, keep_kv=True)
+    receiver = patching.trace(model, f_ids, start=POSITIONS[0] - 2, prefix=true_run, keep_kv=True)
+    assert packable(receiver)
+    values = true_run.values(POSITIONS)
+    with caplog.at_level("WARNING", logger="postmech_eval.engine.patching"):
+        packed = patching.patch_cells(model, receiver, values, POSITIONS, readout, split="packed")
+        auto = patching.patch_cells(model, receiver, values, POSITIONS, readout)
+    assert caplog.text == ""  # no fallback
+    assert torch.equal(packed, auto)
+    whole = patching.patch_cells(model, receiver, values, POSITIONS, readout, split="none")
+    naive = patch_cells_naive(model, f_ids, values, POSITIONS, readout)
+    assert (packed - naive).abs().max() < 1e-4 and (packed - whole).abs().max() < 1e-5
+    assert (naive - readout(receiver.logits_last.unsqueeze(0))[0]).abs().max() > 1e-3
+
+
+def test_packed_tokens_at_the_wrong_column_are_caught(prompts, caplog, monkeypatch) -> None:
+    """If per-column layer arguments (rotary embeddings) were not gathered to each packed
+    token's column, the width-1 control row (the last column, packed first) would be computed
+    at the first column: the control check catches it and whole rows give the exact cells."""
+    from postmech_eval.engine import layer_call
+
+    model = tiny_model("llama", n_layers=4)
+    t_ids, f_ids = prompts
+    true_run = patching.trace(model, t_ids, keep_kv=True)
+    receiver = patching.trace(model, f_ids, start=POSITIONS[0], prefix=true_run, keep_kv=True)
+    values = true_run.values(POSITIONS)
+    real = layer_call._expand
+
+    def ungathered(obj, rows, kv=None, packing=None):
+        if packing is not None and isinstance(obj, torch.Tensor) and obj.ndim in (2, 3):
+            width, n = packing.width, packing.slot.numel()
+            return obj[:, :1].expand(1, n, *obj.shape[2:]) if obj.shape[1] == width else obj
+        return real(obj, rows, kv, packing)
+
+    monkeypatch.setattr(layer_call, "_expand", ungathered)
+    with caplog.at_level("WARNING", logger="postmech_eval.engine.patching"):
+        got = patching.patch_cells(model, receiver, values, POSITIONS, readout, split="packed")
+    assert "packed rows unsupported" in caplog.text
+    naive = patch_cells_naive(model, f_ids, values, POSITIONS, readout)
+    assert (got - naive).abs().max() < 1e-4

@@ -9,10 +9,9 @@ and the tokens before it. Here every cell is still computed exactly, but
 - only columns from the receiver's ``start`` on are recomputed, earlier ones come from
   its KV cache (a patch cannot reach earlier tokens), and all rows attend to one shared copy
   of those cached keys (``postmech_eval.engine.prefix_attention``);
-- with a receiver traced ``keep_kv``, cells are split by patched column into receivers that
-  each start at their own first column, when a cost model says the saved columns outweigh
-  the extra layer calls (``split="auto"``; Gemma-3-270M: 3-4 receivers, 1.3x; the organisms'
-  128-wide layers: one);
+- with a receiver traced ``keep_kv``, the rows are packed into one sequence so each row
+  recomputes only the columns from its own patched column on
+  (``postmech_eval.engine.packed_rows``; ``split="auto"``);
 - cells whose patch value equals what the receiver already has (tokens before the first
   difference, within a model) are no-ops and cost nothing.
 A control row that patches nothing must reproduce the clean logits; if the KV-cache
@@ -32,6 +31,7 @@ from torch import Tensor, nn
 
 from postmech_eval.engine.arch import get_adapter
 from postmech_eval.engine.devices import input_device
+from postmech_eval.engine.packed_rows import packable, packed_group
 from postmech_eval.engine.resume import (
     Trace,
     columns_of,
@@ -135,12 +135,22 @@ def patch_cells(
             f"unless their values equal the receiver's own; got {list(positions)} "
             "(trace the receiver with an earlier start)"
         )
+    if split == "auto":
+        split = "packed" if packable(receiver) else "none"
+    elif split == "packed" and not packable(receiver):
+        split = "none"
+    args = (values, cols, noop, readout, layers, max_rows)
     resumes = receiver.prefix_kv is not None or (split != "none" and receiver.kv is not None)
     if not resumes:  # nothing is served from a KV cache: nothing to fall back from
-        return _patch_cells(model, receiver, values, cols, noop, readout, layers, max_rows, split)
+        return _patch_cells(model, receiver, *args, split)
     try:
-        return _patch_cells(model, receiver, values, cols, noop, readout, layers, max_rows, split)
-    except (ResumeMismatch, TypeError, AttributeError, KeyError, IndexError) as err:
+        return _patch_cells(model, receiver, *args, split)
+    except (ResumeMismatch, TypeError, AttributeError, KeyError, IndexError, RuntimeError) as err:
+        if split == "packed":  # the unpacked rows on the same receiver, then full prompts
+            if not getattr(model, "_postmech_packed_warned", False):
+                log.warning("patch_cells: packed rows unsupported here (%s); running whole rows", err)
+                model._postmech_packed_warned = True  # type: ignore[attr-defined]
+            return patch_cells(model, receiver, values, positions, readout, layers, max_rows, "none")
         if not getattr(model, "_postmech_prefix_warned", False):
             log.warning("patch_cells: KV-cache resume unsupported here (%s); recomputing full prompts", err)
             model._postmech_prefix_warned = True  # type: ignore[attr-defined]
@@ -162,55 +172,23 @@ def _noop_cells(receiver: Trace, values: Tensor, cols: list[int]) -> Tensor:
     return (diff <= tol * (1 + own.abs().amax(-1))).cpu()
 
 
-#: ``patch_cells(split=...)`` values.
-SPLITS = ("auto", "columns", "none")
-#: A layer call's fixed cost (Python, dispatch, small kernels, the shared prefix) in FLOPs of
-#: useful work, from one-row calls on this CPU (organism ~1 ms, Gemma-3-270M ~4 ms); with 2 x
-#: a layer's parameters per token it prices the extra calls of one more receiver.
-CALL_FLOPS = 2e8
+#: ``patch_cells(split=...)`` values: "auto" = "packed" where the receiver kept its keys and
+#: values, else "none"; "columns" = one receiver per patched column (an exact alternative).
+SPLITS = ("auto", "packed", "columns", "none")
 
 
 def _buckets(
     model: nn.Module, receiver: Trace, cols: list[int], live: dict[int, list[int]], split: str
 ) -> list[list[int]]:
-    """Live column indices j grouped into receivers, each recomputing from its first column.
-
-    A cell patched at column c needs columns >= c recomputed; a receiver starting at an
-    earlier column recomputes the columns between for nothing, and one more receiver costs
-    one short trace plus a call per layer. "auto" minimises that cost over contiguous groups
-    of the sorted columns (dynamic programming; a few dozen columns)."""
+    """Live column indices j grouped into receivers, each recomputing from its first column:
+    one receiver, or ("columns") one per patched column where the receiver's kept keys/values
+    can serve each one's prefix."""
     js = sorted({j for row in live.values() for j in row}, key=lambda j: cols[j])
     if not js:
         return []
-    if split == "none" or not reusable(receiver, model, receiver.input_ids, receiver.n_tokens):
+    if split != "columns" or not reusable(receiver, model, receiver.input_ids, receiver.n_tokens):
         return [js]
-    if split == "columns":
-        return [[j for j in js if cols[j] == c] for c in sorted({cols[j] for j in js})]
-    n_layers, n_tok = get_adapter(model).n_layers, receiver.n_tokens
-    per_token = 2.0 * sum(p.numel() for p in get_adapter(model).layers[0].parameters())
-    depth = {j: sum(n_layers - 1 - layer for layer, row in live.items() if j in row) for j in js}
-    uniq = sorted({cols[j] for j in js})
-
-    def cost(a: int, b: int) -> float:  # one receiver for uniq[a..b]
-        first = uniq[a]
-        width = n_tok - first
-        rows = sum(depth[j] for j in js if first <= cols[j] <= uniq[b])
-        extra = 0.0 if first == receiver.start else n_layers * (width * per_token + CALL_FLOPS)
-        return rows * width * per_token + n_layers * CALL_FLOPS + extra
-
-    best = [0.0] + [float("inf")] * len(uniq)
-    cut = [0] * (len(uniq) + 1)
-    for b in range(1, len(uniq) + 1):
-        for a in range(b):
-            c = best[a] + cost(a, b - 1)
-            if c < best[b]:
-                best[b], cut[b] = c, a
-    groups, b = [], len(uniq)
-    while b > 0:
-        a = cut[b]
-        groups.append([j for j in js if uniq[a] <= cols[j] <= uniq[b - 1]])
-        b = a
-    return groups[::-1]
+    return [[j for j in js if cols[j] == c] for c in sorted({cols[j] for j in js})]
 
 
 def _patch_cells(
@@ -225,19 +203,19 @@ def _patch_cells(
     split: str,
 ) -> Tensor:
     clean = readout(receiver.logits_last.unsqueeze(0)).float()[0].cpu()
-    scores = {layer: clean.repeat(len(cols)) for layer in layers}
+    scores = clean.repeat(get_adapter(model).n_layers, len(cols))  # [n_layers, n]; no-op cells: clean
     live = {layer: [j for j in range(len(cols)) if not noop[layer, j]] for layer in layers}
     for bucket in _buckets(model, receiver, cols, live, split):
         first = min(cols[j] for j in bucket)
         sub = receiver
-        if first > receiver.start:  # recompute from this bucket's first column only
+        if first > receiver.start and split != "packed":  # recompute from this column only
             sub = trace(
                 model, receiver.input_ids, start=first - receiver.n_tokens, prefix=receiver,
                 logits=receiver.logits_last,
             )  # fmt: skip
         mine = {layer: [j for j in row if j in bucket] for layer, row in live.items()}
-        _run_receiver(model, sub, values, cols, mine, readout, layers, max_rows, clean, scores)
-    return torch.stack([scores[layer] for layer in layers])
+        _run_receiver(model, sub, values, cols, mine, readout, layers, max_rows, clean, scores, split)
+    return scores[layers]
 
 
 def _run_receiver(
@@ -250,47 +228,70 @@ def _run_receiver(
     layers: list[int],
     max_rows: int,
     clean: Tensor,
-    scores: dict[int, Tensor],
+    scores: Tensor,
+    split: str,
 ) -> None:
     """The ``live`` cells on one receiver (every patched column >= its start), in row groups
-    of whole layers; scores written into ``scores[layer][j]``."""
-    n_layers = get_adapter(model).n_layers
-    start = receiver.start
-    resid = receiver.resid_post[:, start:]
-    values = values.to(resid.device, resid.dtype)
+    of whole layers; scores written into ``scores[layer, j]``."""
     n_cols = max((len(row) for row in live.values()), default=1)
     for g, group in enumerate(_groups(layers, n_cols, max_rows)):
         if not any(live[layer] for layer in group):
             continue
-        control = g == 0  # one unpatched row proves resuming reproduces the clean run
-        x: Tensor | None = resid[group[0]].unsqueeze(0) if control else None
-        cells: list[tuple[int, int]] = []  # (layer, j) of each row after the control row
-        for k in range(group[0], n_layers):
-            if k in group and live[k]:
-                new = resid[k].unsqueeze(0).repeat(len(live[k]), 1, 1)
-                for r, j in enumerate(live[k]):
-                    new[r, cols[j] - start] = values[k, j]
-                cells.extend((k, j) for j in live[k])
-                x = new if x is None else torch.cat([x, new])
-            if k + 1 < n_layers and x is not None:
-                x = run_layer(model, receiver, k + 1, x)
-        if x is None:
-            raise RuntimeError("patch_cells: no rows were built")
-        if isinstance(readout, LogitDiff):
-            out = readout.from_hidden(model, x[:, -1]).float().cpu()
+        control = g == 0  # rows that patch nothing prove resuming reproduces the clean run
+        if split == "packed":
+            hidden, cells = packed_group(model, receiver, values, cols, group, live, control)
         else:
-            out = readout(unembed_last(model, x[:, -1]).float()).float().cpu()
-        if control:
-            got, out = out[0], out[1:]
-            tol = 1e-4 if resid.dtype == torch.float32 else 5e-2
-            if (got - clean).abs() > tol * (1 + clean.abs()):
-                raise ResumeMismatch(
-                    f"patch_cells: resuming from layer {group[0] + 1} with nothing patched gives "
-                    f"{got.item():.6g}, the full forward {clean.item():.6g}; this architecture "
-                    "passes state between layers that a forward pre-hook does not see"
-                )
-        for (layer, j), score in zip(cells, out, strict=True):
-            scores[layer][j] = score
+            hidden, cells = _whole_rows(model, receiver, values, cols, group, live, control)
+        if isinstance(readout, LogitDiff):
+            out = readout.from_hidden(model, hidden).float().cpu()
+        else:
+            out = readout(unembed_last(model, hidden).float()).float().cpu()
+        n_control = len(out) - len(cells)
+        tol = 1e-4 if receiver.resid_post.dtype == torch.float32 else 5e-2
+        worst = (out[:n_control] - clean).abs().max() if n_control else torch.tensor(0.0)
+        if worst > tol * (1 + clean.abs()):
+            raise ResumeMismatch(
+                f"patch_cells: resuming from layer {group[0] + 1} with nothing patched is off by "
+                f"{worst.item():.3g} from the full forward's {clean.item():.6g}; this architecture "
+                "passes state between layers that a forward pre-hook does not see"
+            )
+        if cells:
+            where = torch.tensor(cells)
+            scores[where[:, 0], where[:, 1]] = out[n_control:]
+
+
+def _whole_rows(
+    model: nn.Module,
+    receiver: Trace,
+    values: Tensor,
+    cols: list[int],
+    group: Sequence[int],
+    live: dict[int, list[int]],
+    control: bool,
+) -> tuple[Tensor, list[tuple[int, int]]]:
+    """One group of layers' live cells as rows [rows, n, d] over every recomputed column, run
+    to the last layer: the last column's hidden states (the control row first) and the
+    (layer, j) of each patched row."""
+    n_layers = get_adapter(model).n_layers
+    start = receiver.start
+    resid = receiver.resid_post[:, start:]
+    values = values.to(resid.device, resid.dtype)
+    x: Tensor | None = resid[group[0]].unsqueeze(0) if control else None
+    cells: list[tuple[int, int]] = []
+    for k in range(group[0], n_layers):
+        if k in group and live[k]:
+            new = resid[k].unsqueeze(0).repeat(len(live[k]), 1, 1)
+            rows = torch.arange(len(live[k]), device=new.device)
+            new[rows, torch.tensor([cols[j] - start for j in live[k]], device=new.device)] = values[
+                k, live[k]
+            ]
+            cells.extend((k, j) for j in live[k])
+            x = new if x is None else torch.cat([x, new])
+        if k + 1 < n_layers and x is not None:
+            x = run_layer(model, receiver, k + 1, x)
+    if x is None:
+        raise RuntimeError("patch_cells: no rows were built")
+    return x[:, -1], cells
 
 
 def attribution_cells(

@@ -29,28 +29,33 @@ from torch import Tensor, nn
 NAME = "postmech_prefix"
 
 #: The prefix keys/values of the layer being called: set by the stand-in cache's update.
-_PREFIX: contextvars.ContextVar[tuple[Tensor, Tensor] | None] = contextvars.ContextVar(
+_PREFIX: contextvars.ContextVar[tuple[Tensor, Tensor, Any] | None] = contextvars.ContextVar(
     "postmech_prefix", default=None
 )
 _ORIGINAL: contextvars.ContextVar[str] = contextvars.ContextVar("postmech_original", default="eager")
 _registered = False
 
 
-def stash(prefix_k: Tensor, prefix_v: Tensor) -> None:
-    """Called by the stand-in cache: this layer's recorded prefix (batch 1)."""
-    _PREFIX.set((prefix_k, prefix_v))
+def stash(prefix_k: Tensor, prefix_v: Tensor, packing: Any = None) -> None:
+    """Called by the stand-in cache: this layer's recorded prefix (batch 1) and, for packed
+    rows, their layout (``packed_rows.Packing`` bound to this layer's clean keys/values)."""
+    _PREFIX.set((prefix_k, prefix_v, packing))
 
 
 def _fallback(module: nn.Module, query: Tensor, key: Tensor, value: Tensor, mask: Any, **kw: Any) -> Any:
     from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
     from transformers.models.llama.modeling_llama import eager_attention_forward
 
-    pk, pv = _PREFIX.get()  # type: ignore[misc]
+    pk, pv, _ = _PREFIX.get()  # type: ignore[misc]
     rows = key.shape[0]
     key = torch.cat([pk.expand(rows, *pk.shape[1:]), key], dim=-2)
     value = torch.cat([pv.expand(rows, *pv.shape[1:]), value], dim=-2)
     fn = ALL_ATTENTION_FUNCTIONS.get_interface(_ORIGINAL.get(), eager_attention_forward)
     return fn(module, query, key, value, mask, **kw)
+
+
+class PackingUnsupported(TypeError):
+    """A packed layer call reached an attention variant :func:`attention` does not cover."""
 
 
 def attention(
@@ -66,16 +71,33 @@ def attention(
 ) -> tuple[Tensor, None]:
     """query [r, H, n, d]; key/value [r, Hkv, n, d] (the rows' own columns only); the prefix
     [1, Hkv, P, d] from :func:`stash`; mask [r or 1, 1, n, P + n] (additive or boolean) or None
-    (causal). Returns [r, n, H, d] like transformers' attention functions."""
-    prefix = _PREFIX.get()
+    (causal). Returns [r, n, H, d] like transformers' attention functions.
+
+    Packed rows (``stash(..., packing=...)``, ``postmech_eval.engine.packed_rows``) arrive as
+    one sequence [1, H, N, d] of every row's own tokens; they are laid out right-aligned in
+    [rows, n] with the receiver's clean keys/values in the columns a row does not recompute
+    (those are exactly what such a row would recompute there), attended as above, and read back.
+    """
+    stashed = _PREFIX.get()
     covered = (
-        prefix is not None
-        and dropout == 0.0
-        and kwargs.get("s_aux") is None
-        and kwargs.get("sinks") is None
-        and (attention_mask is None or attention_mask.shape[-1] == prefix[0].shape[-2] + key.shape[-2])
+        stashed is not None and dropout == 0.0 and kwargs.get("s_aux") is None and kwargs.get("sinks") is None
+    )
+    packing = stashed[2] if stashed is not None else None
+    if covered and packing is not None:
+        p, w = stashed[0].shape[-2], packing.width
+        if attention_mask is None or attention_mask.shape[-1] == p + w:
+            own_bias, whole = _own_bias(attention_mask, p, w, query.dtype)
+            if own_bias is not None:  # the usual mask: packed queries attended directly
+                scale = query.shape[-1] ** -0.5 if scaling is None else scaling
+                out = packing.attend(query, key, value, stashed[:2], own_bias, scale, softcap)
+                return out, None
+        query, key, value = packing.pad(query, key, value)
+    covered = covered and (
+        attention_mask is None or attention_mask.shape[-1] == stashed[0].shape[-2] + key.shape[-2]
     )
     if not covered:
+        if packing is not None:
+            raise PackingUnsupported("packed rows: this attention call is not covered")
         return _fallback(
             module,
             query,
@@ -87,33 +109,61 @@ def attention(
             softcap=softcap,
             **kwargs,
         )
-    pk, pv = prefix  # type: ignore[misc]
+    out = _shared_prefix(query, key, value, stashed[0], stashed[1], attention_mask, scaling, softcap)
+    return (out if packing is None else packing.unpad(out)), None
+
+
+def _shared_prefix(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    pk: Tensor,
+    pv: Tensor,
+    attention_mask: Tensor | None,
+    scaling: float | None,
+    softcap: float | None,
+) -> Tensor:
     r, h, n, d = query.shape
     hkv, p = key.shape[1], pk.shape[-2]
     g = h // hkv
     scale = d**-0.5 if scaling is None else scaling
-    q = query.reshape(r, hkv, g, n, d)
-    # prefix: one [Hkv, r*g*n, d] @ [Hkv, d, P] product against the single copy of its keys
-    q_flat = q.permute(1, 0, 2, 3, 4).reshape(hkv, r * g * n, d)
-    s_pre = torch.matmul(q_flat, pk[0].transpose(-1, -2)).reshape(hkv, r, g, n, p).permute(1, 0, 2, 3, 4)
-    s_own = torch.matmul(q, key.unsqueeze(2).transpose(-1, -2))  # [r, Hkv, g, n, n]
-    scores = torch.cat([s_pre, s_own], dim=-1) * scale
+    # head-major [Hkv, r, g, n, .] throughout: the prefix scores are one [Hkv, r*g*n, d] @
+    # [Hkv, d, P] product against the single copy of its keys, and nothing score-sized is copied
+    q = (query * scale).reshape(r, hkv, g, n, d).permute(1, 0, 2, 3, 4).contiguous()
+    s_pre = torch.matmul(q.view(hkv, r * g * n, d), pk[0].transpose(-1, -2)).view(hkv, r, g, n, p)
+    k_own = key.transpose(0, 1).unsqueeze(2)  # [Hkv, r, 1, n, d]
+    s_own = torch.matmul(q, k_own.transpose(-1, -2))  # [Hkv, r, g, n, n]
+    own_bias, whole = _own_bias(attention_mask, p, n, s_own.dtype)
+    if own_bias is not None and not softcap:
+        s_own = s_own + own_bias
+    scores = torch.cat([s_pre, s_own], dim=-1)
     if softcap:
         scores = torch.tanh(scores / softcap) * softcap
-    if attention_mask is None:  # causal among the new columns; the prefix is visible to all
-        causal = torch.ones(n, n, dtype=torch.bool, device=query.device).tril()
-        allowed = torch.cat([torch.ones(n, p, dtype=torch.bool, device=query.device), causal], dim=-1)
-        scores = scores.masked_fill(~allowed, float("-inf"))
-    elif attention_mask.dtype == torch.bool:
-        scores = scores.masked_fill(~attention_mask.unsqueeze(2), float("-inf"))
-    else:
-        scores = scores + attention_mask.unsqueeze(2)
-    probs = torch.softmax(scores.float(), dim=-1).to(query.dtype)
-    p_pre, p_own = probs[..., :p], probs[..., p:]
-    out_pre = torch.matmul(p_pre.permute(1, 0, 2, 3, 4).reshape(hkv, r * g * n, p), pv[0])
-    out_pre = out_pre.reshape(hkv, r, g, n, d).permute(1, 0, 2, 3, 4)
-    out = out_pre + torch.matmul(p_own, value.unsqueeze(2))  # [r, Hkv, g, n, d]
-    return out.reshape(r, h, n, d).transpose(1, 2).contiguous(), None
+        if own_bias is not None:  # after the cap, as the model's own attention does
+            scores[..., p:] += own_bias
+    if whole is not None and whole.dtype == torch.bool:
+        scores.masked_fill_(~whole.transpose(0, 1).unsqueeze(2), float("-inf"))
+    elif whole is not None:
+        scores.add_(whole.transpose(0, 1).unsqueeze(2))
+    probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+    out = torch.matmul(probs[..., :p].reshape(hkv, r * g * n, p), pv[0]).view(hkv, r, g, n, d)
+    out = out + torch.matmul(probs[..., p:], value.transpose(0, 1).unsqueeze(2))  # [Hkv, r, g, n, d]
+    return out.permute(1, 3, 0, 2, 4).reshape(r, n, h, d)
+
+
+def _own_bias(mask: Tensor | None, p: int, n: int, dtype: torch.dtype) -> tuple[Tensor | None, Tensor | None]:
+    """(an additive [n, n] mask of the rows' own columns, None) when ``mask`` is causal among
+    them and shows every prefix column to every row (the usual case: only the small block
+    is masked); (None, the whole mask [rows or 1, 1, n, P + n]) otherwise."""
+    if mask is None:
+        return torch.full((n, n), float("-inf"), dtype=dtype).triu(1), None
+    if mask.shape[0] == 1:
+        m = mask[0, 0]
+        if m.dtype == torch.bool and bool(m[:, :p].all()):
+            return torch.zeros(n, n, dtype=dtype, device=m.device).masked_fill(~m[:, p:], float("-inf")), None
+        if m.dtype != torch.bool and bool((m[:, :p] == 0).all()):
+            return m[:, p:].to(dtype), None
+    return None, mask
 
 
 def _register() -> None:

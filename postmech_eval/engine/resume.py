@@ -26,6 +26,19 @@ from torch import Tensor, nn
 
 from postmech_eval.engine.arch import decoder_body, get_adapter
 from postmech_eval.engine.devices import input_device, weight
+from postmech_eval.engine.layer_call import run_layer  # re-exported: resume's callers call layers
+
+__all__ = [
+    "Trace",
+    "columns_of",
+    "first_output",
+    "last_logits_only",
+    "reusable",
+    "run_layer",
+    "trace",
+    "unembed_last",
+    "unembed_rows",
+]
 
 
 @dataclass
@@ -273,69 +286,3 @@ def _check_head(model: nn.Module, resid: Tensor, logits_last: Tensor) -> None:
             f"model's logits for model_type={model.config.model_type!r}; the head does more "
             "than postmech_eval.engine.patching.unembed_last knows about"
         )
-
-
-class _PrefixKV:
-    """Stands in for the KV cache in resumed layer calls: the receiver's recorded prefix
-    keys/values (broadcast to the batch) followed by the keys/values of the new columns."""
-
-    def __init__(self, prefix: dict[int, tuple[Tensor, Tensor]], shared: bool = False) -> None:
-        self.prefix = prefix
-        self.shared = shared  # hand the prefix to prefix_attention instead of concatenating
-
-    def update(self, key_states: Tensor, value_states: Tensor, layer_idx: int, *a: Any, **kw: Any) -> Any:
-        k, v = self.prefix[layer_idx]
-        if self.shared:
-            from postmech_eval.engine.prefix_attention import stash
-
-            stash(k, v)
-            return key_states, value_states
-        rows = key_states.shape[0]
-        return (
-            torch.cat([k.expand(rows, *k.shape[1:]), key_states], dim=-2),
-            torch.cat([v.expand(rows, *v.shape[1:]), value_states], dim=-2),
-        )
-
-
-def _expand(obj: Any, rows: int, kv: _PrefixKV | None = None) -> Any:
-    """Give batch-1 tensors in a captured call ``rows`` rows (views, no copies); swap the
-    live KV cache object for the prefix stand-in."""
-    if isinstance(obj, Tensor):
-        if obj.ndim >= 2 and obj.shape[0] == 1 and rows != 1:
-            return obj.expand(rows, *obj.shape[1:])
-        return obj
-    if kv is not None and type(obj).__name__.endswith("Cache"):
-        return kv
-    if isinstance(obj, tuple):
-        return tuple(_expand(o, rows, kv) for o in obj)
-    if isinstance(obj, list):
-        return [_expand(o, rows, kv) for o in obj]
-    if isinstance(obj, dict):
-        return {k: _expand(v, rows, kv) for k, v in obj.items()}
-    return obj
-
-
-def run_layer(
-    model: nn.Module, receiver: Trace, layer: int, hidden: Tensor, shared_prefix: bool = True
-) -> Tensor:
-    """Call decoder layer ``layer`` on ``hidden`` [rows, T - start, d] with the receiver's
-    recorded arguments (and its prefix keys/values when it was traced with ``start``). With
-    ``shared_prefix`` (and more than one row) the rows attend to the one recorded copy of the
-    prefix (``postmech_eval.engine.prefix_attention``) instead of a copy each."""
-    import contextlib
-
-    shared = shared_prefix and receiver.prefix_kv is not None and hidden.shape[0] > 1
-    kv = _PrefixKV(receiver.prefix_kv, shared) if receiver.prefix_kv is not None else None
-    args, kwargs = receiver.calls[layer]
-    args, kwargs = _expand(args, hidden.shape[0], kv), _expand(kwargs, hidden.shape[0], kv)
-    key = receiver.hidden_keys[layer]
-    module = get_adapter(model).layers[layer]
-    if shared:
-        from postmech_eval.engine.prefix_attention import prefix_attention
-
-        scope: Any = prefix_attention(model)
-    else:
-        scope = contextlib.nullcontext()
-    with scope:
-        out = module(**{key: hidden}, **kwargs) if key else module(hidden, *args, **kwargs)
-    return first_output(out)

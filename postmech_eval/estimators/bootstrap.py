@@ -49,6 +49,7 @@ def percentile_intervals(
     seed: int,
     unit: str,
     level: float = LEVEL,
+    vectorized: bool = False,
 ) -> Intervals:
     """Percentile intervals of every value ``statistic`` returns.
 
@@ -57,6 +58,9 @@ def percentile_intervals(
     harmless prompts) and returns ``{name: value}`` — the same names on every call. The
     unresampled call (``np.arange`` of each size) must give the point estimates.
     ``n_resamples == 0`` or a stratum with fewer than 2 items gives NaN intervals.
+    ``vectorized``: ``statistic`` also takes index arrays of shape [B, size], one row per
+    resample, and returns ``{name: array [B]}`` (the same resamples, drawn once; a statistic
+    over a few thousand heatmap cells then costs a few array operations, not B Python calls).
     """
     from scipy.stats import bootstrap
 
@@ -79,8 +83,10 @@ def percentile_intervals(
         out.notes = dict.fromkeys(names, why)
         return out
 
-    def values(*idx: np.ndarray) -> np.ndarray:
+    def values(*idx: np.ndarray, axis: int = -1) -> np.ndarray:
         got = statistic(*(np.asarray(i, dtype=np.int64) for i in idx))
+        if vectorized:
+            return np.stack([np.asarray(got[n], dtype=np.float64) for n in names])
         return np.array([float(got[n]) for n in names], dtype=np.float64)
 
     from scipy.stats import DegenerateDataWarning
@@ -94,7 +100,7 @@ def percentile_intervals(
             values,
             n_resamples=int(n_resamples),
             method="percentile",
-            vectorized=False,
+            vectorized=vectorized,
             paired=False,
             confidence_level=level,
             rng=np.random.default_rng(seed),

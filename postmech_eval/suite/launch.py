@@ -31,6 +31,22 @@ from postmech_eval.suite import summary
 from postmech_eval.suite.runs import ResultsFileError, read_results_file
 
 
+#: glibc malloc settings the lm_eval process gets (a variable already set wins). By default
+#: glibc hands freed blocks of a few MB back to the OS and faults them in again on the next
+#: batch: about 10k page faults per patching call on the organism pair, a third of its time
+#: (``benchmarks/bench_patching.py --default-allocator`` shows it). Keeping up to 256 MiB of
+#: freed memory in the process for reuse removes them.
+ALLOCATOR_ENV = {"MALLOC_TRIM_THRESHOLD_": str(256 << 20), "MALLOC_MMAP_THRESHOLD_": str(256 << 20)}
+
+
+def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's) with :data:`ALLOCATOR_ENV` where unset."""
+    out = dict(os.environ if env is None else env)
+    for key, value in ALLOCATOR_ENV.items():
+        out.setdefault(key, value)
+    return out
+
+
 def pair_slug(base: str, post: str) -> str:
     """Folder name of a pair: both specs, filesystem-safe (``organism_base__organism_sft``)."""
 
@@ -191,7 +207,7 @@ def run_suite(run: SuiteRun) -> int:
     if not todo:
         return _report(run, reused, {}, {}, None, 0.0)
     log_path = run.pair_dir / "lm_eval.log"
-    env = dict(os.environ)
+    env = child_env()
     if not run.verbose:
         env.setdefault("LMEVAL_LOG_LEVEL", "WARNING")
     print(f"postmech: {run.base} -> {run.post}: {len(todo)} tasks in one lm_eval run", flush=True)

@@ -206,17 +206,22 @@ CI_METRICS = (
 
 def _intervals(stacks: dict[str, torch.Tensor], n_layers: int, config: Any, width: int) -> Any:
     """Percentile bootstrap CIs of ``CI_METRICS`` over these pairs (the maps of a pair move together)."""
+    from postmech_eval.analyses.knowledge.resampled import compare_resamples
     from postmech_eval.estimators.bootstrap import percentile_intervals
 
     n_pairs = int(stacks["base"].shape[0])
 
-    def statistic(idx: Any) -> dict[str, float]:
-        picked = {k: v[torch.as_tensor(idx)] for k, v in stacks.items()}
-        m = compare(picked, n_layers, config, width)["metrics"]
+    def statistic(idx: Any) -> dict[str, Any]:  # every resample at once (resampled.py)
+        m = compare_resamples(stacks, idx, n_layers, config, width)
         return {k: m[k] for k in CI_METRICS}
 
     return percentile_intervals(
-        statistic, [n_pairs], n_resamples=config.n_bootstrap, seed=config.seed, unit="statement pairs"
+        statistic,
+        [n_pairs],
+        n_resamples=config.n_bootstrap,
+        seed=config.seed,
+        unit="statement pairs",
+        vectorized=True,
     )
 
 

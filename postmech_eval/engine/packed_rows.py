@@ -1,0 +1,187 @@
+"""Patched rows packed into one sequence, so each row recomputes only its own columns.
+
+Why: a cell patched at column c changes only columns >= c. In a [rows, n] batch every row
+recomputes all n of the receiver's recomputed columns, most of them clean for most rows. Packed,
+the rows' own tokens run through a layer as one sequence [1, N, d]: norms, projections and the
+MLP (most of a layer's cost) do exactly the tokens the cells need, about half on a heatmap whose
+positions reach back from the last token. Only attention needs the rows apart:
+``prefix_attention`` lays the tokens out right-aligned in [rows, n], fills each row's earlier
+columns with the receiver's clean keys/values (what that row would recompute there: a patch
+cannot reach earlier columns), attends as for unpacked rows and reads the tokens back.
+Layer arguments given per column (rotary embeddings, position ids) are gathered to each packed
+token's column (``postmech_eval.engine.layer_call``). Two control rows that patch nothing, one
+whole and one only the last column, must reproduce the clean run; a width-1 row computed at the
+wrong position would not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import torch
+from torch import Tensor, nn
+
+from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.layer_call import run_layer
+from postmech_eval.engine.resume import Trace
+
+
+@dataclass(frozen=True)
+class Packing:
+    """Where each packed token sits: row ``flat // width``, column ``slot`` (0 = the
+    receiver's first recomputed column); ``clean`` = the layer's clean keys/values over those
+    columns [1, Hkv, width, d], bound per layer call by the KV stand-in; ``last``: the packed
+    indices of the only tokens whose output is read (the rows' last tokens, in the last layer),
+    None for all."""
+
+    rows: int
+    width: int
+    slot: Tensor
+    flat: Tensor
+    clean: tuple[Tensor, Tensor] | None = None
+    last: Tensor | None = None
+
+    def bind(self, keys: Tensor, values: Tensor) -> Packing:
+        return replace(self, clean=(keys, values))
+
+    def _padded(self, own: Tensor, clean: Tensor) -> Tensor:
+        """Own keys [1, Hkv, N, d] -> [rows * width, Hkv, d], clean ones where a row has none."""
+        if clean.shape[-2] != self.width:
+            raise TypeError(f"Packing: clean keys cover {clean.shape[-2]} columns, not {self.width}")
+        r, w = self.rows, self.width
+        full = clean[0].transpose(0, 1).unsqueeze(0).expand(r, -1, -1, -1).reshape(r * w, own.shape[1], -1)
+        full[self.flat.to(own.device)] = own[0].transpose(0, 1).to(full.dtype)
+        return full
+
+    def pad(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """[1, H, N, d] packed -> [rows, H, width, d] right-aligned (clean keys/values, zero
+        queries where a row has no token of its own)."""
+        if self.clean is None:
+            raise TypeError("Packing.pad: no clean keys/values bound for this layer")
+        r, w = self.rows, self.width
+        q = query.new_zeros(r * w, query.shape[1], query.shape[-1])
+        q[self.flat.to(query.device)] = query[0].transpose(0, 1)
+        k, v = self._padded(key, self.clean[0]), self._padded(value, self.clean[1])
+        return tuple(t.view(r, w, *t.shape[1:]).transpose(1, 2) for t in (q, k, v))  # type: ignore[return-value]
+
+    def unpad(self, out: Tensor) -> Tensor:
+        """[rows, width, H, d] -> [1, N, H, d], the packed tokens only."""
+        return out.reshape(self.rows * self.width, *out.shape[2:])[self.flat.to(out.device)].unsqueeze(0)
+
+    def attend(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        prefix: tuple[Tensor, Tensor],
+        own_bias: Tensor,
+        scale: float,
+        softcap: float | None,
+    ) -> Tensor:
+        """Attention of the packed queries that are read (all, or ``last``): [1, H, N, d] ->
+        [1, N, H, d] (zeros for tokens not read). Each query's scores against the shared
+        prefix are one product without padding; only its own row's ``width`` columns are
+        scored in the padded [rows, width] layout. ``own_bias`` [width, width] is the additive
+        causal mask among the recomputed columns (every prefix column is visible)."""
+        if self.clean is None:
+            raise TypeError("Packing.attend: no clean keys/values bound for this layer")
+        pk, pv = prefix
+        r, w = self.rows, self.width
+        _, h, n, d = query.shape
+        hkv, p = key.shape[1], pk.shape[-2]
+        g = h // hkv
+        dev = query.device
+        sel = torch.arange(n, device=dev) if self.last is None else self.last.to(dev)
+        m = sel.numel()
+        flat = self.flat.to(dev)[sel]
+        q = query[0].index_select(1, sel) * scale  # [H, m, d] (Hkv-major heads, as in GQA)
+        s_pre = torch.matmul(q.view(hkv, g * m, d), pk[0].transpose(-1, -2)).view(hkv, g, m, p)
+        k = self._padded(key, self.clean[0]).view(r, w, hkv, d)
+        v = self._padded(value, self.clean[1]).view(r, w, hkv, d)
+        q_pad = q.new_zeros(r * w, h, d)
+        q_pad[flat] = q.transpose(0, 1)
+        q_rows = q_pad.view(r, w, hkv, g, d).permute(2, 0, 3, 1, 4)  # [Hkv, r, g, w, d]
+        s_rows = torch.matmul(q_rows, k.permute(2, 0, 3, 1).unsqueeze(2))  # [Hkv, r, g, w, w]
+        s_own = s_rows.transpose(1, 2).reshape(hkv, g, r * w, w)[:, :, flat]  # [Hkv, g, m, w]
+        scores = torch.cat([s_pre, s_own], dim=-1)
+        if softcap:
+            scores = torch.tanh(scores / softcap) * softcap
+        scores[..., p:] += own_bias[self.slot.to(dev)[sel]]
+        probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
+        out = torch.matmul(probs[..., :p].reshape(hkv, g * m, p), pv[0]).view(hkv, g, m, d)
+        p_rows = probs.new_zeros(hkv, g, r * w, w)
+        p_rows[:, :, flat] = probs[..., p:]
+        o_rows = torch.matmul(
+            p_rows.view(hkv, g, r, w, w).transpose(1, 2), v.permute(2, 0, 1, 3).unsqueeze(2)
+        )
+        out = out + o_rows.transpose(1, 2).reshape(hkv, g, r * w, d)[:, :, flat]
+        out = out.permute(2, 0, 1, 3).reshape(m, h, d)
+        if self.last is None:
+            return out.unsqueeze(0)
+        full = out.new_zeros(n, h, d)
+        full[sel] = out
+        return full.unsqueeze(0)
+
+
+def packable(receiver: Trace) -> bool:
+    """Packing needs the receiver's keys/values of every column (a ``keep_kv`` trace whose
+    cache kept them whole; a sliding-window layer may cut a long prompt's)."""
+    return (
+        receiver.kv is not None
+        and receiver.prefix_kv is not None
+        and receiver.n_tokens - receiver.start > 1
+        and all(k.shape[-2] == receiver.n_tokens for k, _, _ in receiver.kv.values())
+    )
+
+
+def packed_group(
+    model: nn.Module,
+    receiver: Trace,
+    values: Tensor,
+    cols: list[int],
+    group: Sequence[int],
+    live: dict[int, list[int]],
+    control: bool,
+) -> tuple[Tensor, list[tuple[int, int]]]:
+    """One group of layers' live cells as packed rows, run to the last layer.
+
+    Returns the last-column hidden states [rows, d] (control rows first, when ``control``)
+    and the (layer, j) of each non-control row."""
+    n_layers = get_adapter(model).n_layers
+    start, width = receiver.start, receiver.n_tokens - receiver.start
+    resid = receiver.resid_post[:, start:]
+    values = values.to(resid.device, resid.dtype)
+    slots: list[int] = []
+    ends: list[int] = []
+    cells: list[tuple[int, int]] = []
+    x: Tensor | None = None
+    for k in range(group[0], n_layers):
+        firsts = [cols[j] - start for j in live[k]] if k in group else []
+        if k == group[0] and control:
+            firsts = [0, width - 1] + firsts
+        if firsts:
+            idx = [s for f in firsts for s in range(f, width)]
+            new = resid[k, torch.tensor(idx, device=resid.device)]
+            heads, pos = [], len(slots)
+            for f in firsts:
+                heads.append(pos)
+                pos += width - f
+                ends.append(pos - 1)
+            if live[k] and k in group:
+                patched = heads[2:] if (k == group[0] and control) else heads
+                new[torch.tensor(patched, device=new.device) - len(slots)] = values[k, live[k]]
+                cells.extend((k, j) for j in live[k])
+            slots.extend(idx)
+            x = new.unsqueeze(0) if x is None else torch.cat([x, new.unsqueeze(0)], 1)
+            slot = torch.tensor(slots, device=x.device)
+            sizes = torch.tensor([e - (ends[i - 1] if i else -1) for i, e in enumerate(ends)])
+            row_of = torch.repeat_interleave(torch.arange(len(ends)), sizes).to(x.device)
+            packing = Packing(len(ends), width, slot, row_of * width + slot)
+        if k + 1 < n_layers and x is not None:
+            if k + 2 == n_layers:  # the last layer: only the rows' last tokens are read
+                packing = replace(packing, last=torch.tensor(ends, device=x.device))
+            x = run_layer(model, receiver, k + 1, x, packing=packing)
+    if x is None:
+        raise RuntimeError("patch_cells: no rows were built")
+    return x[0, torch.tensor(ends, device=x.device)], cells
