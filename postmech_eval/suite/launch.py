@@ -30,7 +30,6 @@ from pathlib import Path
 from postmech_eval.suite import summary
 from postmech_eval.suite.runs import ResultsFileError, read_results_file
 
-
 #: glibc malloc settings the lm_eval process gets (a variable already set wins). By default
 #: glibc hands freed blocks of a few MB back to the OS and faults them in again on the next
 #: batch: about 10k page faults per patching call on the organism pair, a third of its time
