@@ -117,32 +117,43 @@ def run_layer(
         scope: Any = prefix_attention(model)
     else:
         scope = contextlib.nullcontext()
-    with scope, _mlp_on(module, None if packing is None else packing.last):
+    with scope, _only_on(module, None if packing is None else packing.last):
         out = module(**{key: hidden}, **kwargs) if key else module(hidden, *args, **kwargs)
     return out[0] if isinstance(out, tuple | list) else out
 
 
+#: Per-token submodules of a decoder layer whose output only matters at the tokens that are
+#: read (``module.mlp`` in every supported family; the query and output projections where
+#: they are separate modules). Names a family lacks are skipped.
+PER_TOKEN = ("mlp", "self_attn.q_proj", "self_attn.o_proj")
+
+
 @contextlib.contextmanager
-def _mlp_on(module: nn.Module, tokens: Tensor | None) -> Any:
-    """Run the layer's MLP (``module.mlp``, per token in every supported family) on ``tokens``
-    of the packed sequence only, zeros elsewhere: in the last layer only the rows' last tokens
-    are read, and the MLP is most of a layer's cost. Without such a submodule: unchanged."""
-    mlp = getattr(module, "mlp", None)
-    if tokens is None or not isinstance(mlp, nn.Module):
+def _only_on(module: nn.Module, tokens: Tensor | None) -> Any:
+    """Run the layer's per-token submodules (:data:`PER_TOKEN`) on ``tokens`` of the packed
+    sequence only, zeros elsewhere: in the last layer only the rows' last tokens are read, and
+    the MLP is most of a layer's cost. Keys and values are still computed for every token."""
+    if tokens is None:
         yield
         return
-    shape: list[torch.Size] = []
+    handles = []
+    for name in PER_TOKEN:
+        try:
+            sub = module.get_submodule(name)
+        except AttributeError:
+            continue
+        shape: list[torch.Size] = []
 
-    def narrow(_: nn.Module, args: tuple) -> tuple:
-        shape.append(args[0].shape)
-        return (args[0].index_select(1, tokens.to(args[0].device)), *args[1:])
+        def narrow(_: nn.Module, args: tuple, shape: list = shape) -> tuple:
+            shape.append(args[0].shape)
+            return (args[0].index_select(1, tokens.to(args[0].device)), *args[1:])
 
-    def widen(_: nn.Module, args: tuple, out: Any) -> Any:
-        full = out.new_zeros(*shape.pop()[:-1], out.shape[-1])
-        full[:, tokens.to(out.device)] = out
-        return full
+        def widen(_: nn.Module, args: tuple, out: Any, shape: list = shape) -> Any:
+            full = out.new_zeros(*shape.pop()[:-1], out.shape[-1])
+            full[:, tokens.to(out.device)] = out
+            return full
 
-    handles = [mlp.register_forward_pre_hook(narrow), mlp.register_forward_hook(widen)]
+        handles += [sub.register_forward_pre_hook(narrow), sub.register_forward_hook(widen)]
     try:
         yield
     finally:

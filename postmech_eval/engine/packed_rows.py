@@ -54,6 +54,16 @@ class Packing:
         full[self.flat.to(own.device)] = own[0].transpose(0, 1).to(full.dtype)
         return full
 
+    def _rows(self, own: Tensor, clean: Tensor) -> Tensor:
+        """Own keys [1, Hkv, N, d] -> [Hkv, rows * width, d] (head-major), clean ones where a
+        row has none."""
+        if clean.shape[-2] != self.width:
+            raise TypeError(f"Packing: clean keys cover {clean.shape[-2]} columns, not {self.width}")
+        hkv, w = own.shape[1], self.width
+        full = clean[0].unsqueeze(1).expand(hkv, self.rows, w, -1).reshape(hkv, self.rows * w, -1)
+        full[:, self.flat.to(own.device)] = own[0].to(full.dtype)
+        return full
+
     def pad(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """[1, H, N, d] packed -> [rows, H, width, d] right-aligned (clean keys/values, zero
         queries where a row has no token of its own)."""
@@ -95,15 +105,14 @@ class Packing:
         sel = torch.arange(n, device=dev) if self.last is None else self.last.to(dev)
         m = sel.numel()
         flat = self.flat.to(dev)[sel]
-        q = query[0].index_select(1, sel) * scale  # [H, m, d] (Hkv-major heads, as in GQA)
+        # head-major [Hkv, g, tokens, d] throughout (GQA: query head i reads kv head i // g)
+        q = (query[0].index_select(1, sel) * scale).view(hkv, g, m, d)
         s_pre = torch.matmul(q.view(hkv, g * m, d), pk[0].transpose(-1, -2)).view(hkv, g, m, p)
-        k = self._padded(key, self.clean[0]).view(r, w, hkv, d)
-        v = self._padded(value, self.clean[1]).view(r, w, hkv, d)
-        q_pad = q.new_zeros(r * w, h, d)
-        q_pad[flat] = q.transpose(0, 1)
-        q_rows = q_pad.view(r, w, hkv, g, d).permute(2, 0, 3, 1, 4)  # [Hkv, r, g, w, d]
-        s_rows = torch.matmul(q_rows, k.permute(2, 0, 3, 1).unsqueeze(2))  # [Hkv, r, g, w, w]
-        s_own = s_rows.transpose(1, 2).reshape(hkv, g, r * w, w)[:, :, flat]  # [Hkv, g, m, w]
+        k, v = self._rows(key, self.clean[0]), self._rows(value, self.clean[1])  # [Hkv, r*w, d]
+        q_pad = q.new_zeros(hkv, g, r * w, d)
+        q_pad[:, :, flat] = q
+        s_rows = torch.matmul(q_pad.view(hkv, g, r, w, d), k.view(hkv, 1, r, w, d).transpose(-1, -2))
+        s_own = s_rows.view(hkv, g, r * w, w)[:, :, flat]  # [Hkv, g, m, w]
         scores = torch.cat([s_pre, s_own], dim=-1)
         if softcap:
             scores = torch.tanh(scores / softcap) * softcap
@@ -112,11 +121,9 @@ class Packing:
         out = torch.matmul(probs[..., :p].reshape(hkv, g * m, p), pv[0]).view(hkv, g, m, d)
         p_rows = probs.new_zeros(hkv, g, r * w, w)
         p_rows[:, :, flat] = probs[..., p:]
-        o_rows = torch.matmul(
-            p_rows.view(hkv, g, r, w, w).transpose(1, 2), v.permute(2, 0, 1, 3).unsqueeze(2)
-        )
-        out = out + o_rows.transpose(1, 2).reshape(hkv, g, r * w, d)[:, :, flat]
-        out = out.permute(2, 0, 1, 3).reshape(m, h, d)
+        o_rows = torch.matmul(p_rows.view(hkv, g, r, w, w), v.view(hkv, 1, r, w, d))
+        out = out + o_rows.view(hkv, g, r * w, d)[:, :, flat]
+        out = out.permute(2, 0, 1, 3).reshape(m, h, d)  # [m, Hkv, g, d] -> [m, H, d]
         if self.last is None:
             return out.unsqueeze(0)
         full = out.new_zeros(n, h, d)
@@ -151,37 +158,46 @@ def packed_group(
     n_layers = get_adapter(model).n_layers
     start, width = receiver.start, receiver.n_tokens - receiver.start
     resid = receiver.resid_post[:, start:]
-    values = values.to(resid.device, resid.dtype)
-    slots: list[int] = []
-    ends: list[int] = []
+    dev = resid.device
+    values = values.to(dev, resid.dtype)
+    slot = torch.empty(0, dtype=torch.long, device=dev)  # column of each packed token
+    row_of = torch.empty(0, dtype=torch.long, device=dev)  # row of each packed token
+    ends = torch.empty(0, dtype=torch.long, device=dev)  # packed index of each row's last token
     cells: list[tuple[int, int]] = []
     x: Tensor | None = None
     for k in range(group[0], n_layers):
-        firsts = [cols[j] - start for j in live[k]] if k in group else []
-        if k == group[0] and control:
-            firsts = [0, width - 1] + firsts
+        mine = live[k] if k in group else []
+        firsts = [cols[j] - start for j in mine]
+        n_control = 2 if (k == group[0] and control) else 0
+        if n_control:
+            firsts = [0, width - 1, *firsts]
         if firsts:
-            idx = [s for f in firsts for s in range(f, width)]
-            new = resid[k, torch.tensor(idx, device=resid.device)]
-            heads, pos = [], len(slots)
-            for f in firsts:
-                heads.append(pos)
-                pos += width - f
-                ends.append(pos - 1)
-            if live[k] and k in group:
-                patched = heads[2:] if (k == group[0] and control) else heads
-                new[torch.tensor(patched, device=new.device) - len(slots)] = values[k, live[k]]
-                cells.extend((k, j) for j in live[k])
-            slots.extend(idx)
+            first = torch.tensor(firsts, device=dev)
+            lengths = width - first
+            offsets = torch.cumsum(lengths, 0) - lengths  # each new row's first token, from 0
+            new_slot = torch.arange(int(lengths.sum()), device=dev) - torch.repeat_interleave(
+                offsets - first, lengths
+            )
+            new = resid[k].index_select(0, new_slot)
+            if mine:
+                new[offsets[n_control:]] = values[k, mine]
+                cells.extend((k, j) for j in mine)
+            n_before = int(slot.numel())
+            rows_before = int(ends.numel())
+            ends = torch.cat([ends, n_before + offsets + lengths - 1])
+            row_of = torch.cat(
+                [
+                    row_of,
+                    torch.repeat_interleave(torch.arange(len(firsts), device=dev) + rows_before, lengths),
+                ]
+            )
+            slot = torch.cat([slot, new_slot])
             x = new.unsqueeze(0) if x is None else torch.cat([x, new.unsqueeze(0)], 1)
-            slot = torch.tensor(slots, device=x.device)
-            sizes = torch.tensor([e - (ends[i - 1] if i else -1) for i, e in enumerate(ends)])
-            row_of = torch.repeat_interleave(torch.arange(len(ends)), sizes).to(x.device)
-            packing = Packing(len(ends), width, slot, row_of * width + slot)
+            packing = Packing(int(ends.numel()), width, slot, row_of * width + slot)
         if k + 1 < n_layers and x is not None:
             if k + 2 == n_layers:  # the last layer: only the rows' last tokens are read
-                packing = replace(packing, last=torch.tensor(ends, device=x.device))
+                packing = replace(packing, last=ends)
             x = run_layer(model, receiver, k + 1, x, packing=packing)
     if x is None:
         raise RuntimeError("patch_cells: no rows were built")
-    return x[0, torch.tensor(ends, device=x.device)], cells
+    return x[0, ends], cells

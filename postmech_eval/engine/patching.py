@@ -128,7 +128,8 @@ def patch_cells(
             f"got {tuple(values.shape)}"
         )
     noop = _noop_cells(receiver, values, cols)
-    live_cols = [c for j, c in enumerate(cols) if not bool(noop[layers, j].all())]
+    dead = noop[layers].all(0).tolist()
+    live_cols = [c for c, d in zip(cols, dead, strict=True) if not d]
     if live_cols and min(live_cols) < receiver.start:
         raise ValueError(
             f"positions must be >= the receiver's start offset {receiver.start - receiver.n_tokens} "
@@ -204,7 +205,8 @@ def _patch_cells(
 ) -> Tensor:
     clean = readout(receiver.logits_last.unsqueeze(0)).float()[0].cpu()
     scores = clean.repeat(get_adapter(model).n_layers, len(cols))  # [n_layers, n]; no-op cells: clean
-    live = {layer: [j for j in range(len(cols)) if not noop[layer, j]] for layer in layers}
+    rows = noop.tolist()  # Python bools: no tensor indexing per cell
+    live = {layer: [j for j, d in enumerate(rows[layer]) if not d] for layer in layers}
     for bucket in _buckets(model, receiver, cols, live, split):
         first = min(cols[j] for j in bucket)
         sub = receiver
@@ -213,7 +215,8 @@ def _patch_cells(
                 model, receiver.input_ids, start=first - receiver.n_tokens, prefix=receiver,
                 logits=receiver.logits_last,
             )  # fmt: skip
-        mine = {layer: [j for j in row if j in bucket] for layer, row in live.items()}
+        members = set(bucket)
+        mine = {layer: [j for j in row if j in members] for layer, row in live.items()}
         _run_receiver(model, sub, values, cols, mine, readout, layers, max_rows, clean, scores, split)
     return scores[layers]
 

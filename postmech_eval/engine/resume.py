@@ -178,12 +178,14 @@ class _Recorder:
 
 def _record_kv(cache: Any, store: dict[int, tuple[Tensor, Tensor, int]]) -> None:
     """Wrap ``cache.update`` (this instance only) to keep the keys/values attention saw:
-    store[layer] = (keys, values, number of new columns at the end)."""
+    store[layer] = (keys, values, number of new columns at the end). No copy: the cache is a
+    ``DynamicCache`` of our own that is updated once per layer, and its update returns a new
+    tensor (the new keys, or their concatenation to the prefix's) that nothing writes to."""
     update = cache.update
 
     def recording(key_states: Tensor, value_states: Tensor, layer_idx: int, *a: Any, **kw: Any) -> Any:
         k, v = update(key_states, value_states, layer_idx, *a, **kw)
-        store[layer_idx] = (k.clone(), v.clone(), key_states.shape[-2])
+        store[layer_idx] = (k, v, key_states.shape[-2])
         return k, v
 
     cache.update = recording
