@@ -63,11 +63,15 @@ def save(fig: Any, stem: Path) -> dict[str, str]:
     """Write ``stem.png`` (``DPI``) and ``stem.svg`` atomically; returns format -> path.
     Metadata that changes per run (dates, versions) is left out so a redraw is reproducible."""
     out: dict[str, str] = {}
+    engine = fig.get_layout_engine()
     for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
         path = stem.with_suffix(f".{fmt}")
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=meta)
         out[fmt] = str(path)
+        # the layout is solved once, on the first format: the second reuses the positions
+        fig.set_layout_engine("none")
+    fig.set_layout_engine(engine)
     return out
 
 

@@ -96,13 +96,15 @@ def _own_step(
     cross: bool,
     which: str,
     defer: bool = False,
+    keep: _Traces | None = None,
 ) -> Any:
     """Per pair on one model: logit differences, donor values, the within-model map and (on
     post, with ``cross``) the cross-model map from base's donor values (METHODS §1). Given
     ``base``'s rows, pairs base excluded are skipped. With ``defer`` (base, when cross-model
     maps are on) the within-model map is left to ``_cross_step``, which computes it in one
     batch with the post -> base cells exactly as post's step does: both directions then use
-    the same arithmetic, and an identity pair gives bit-equal maps either way."""
+    the same arithmetic, and an identity pair gives bit-equal maps either way. ``keep``
+    holds the pair's two traces for that step (instead of tracing the prompts again)."""
     donor = base if cross else None
 
     def step(part: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -122,6 +124,8 @@ def _own_step(
                 out.append(row)
                 continue
             row["kept"] = True
+            if keep is not None:
+                keep.put(p.pair_id, tt, tf)
             own = tt.values(p.positions)
             if donor is None and not defer:
                 row["own"] = patching.patch_cells(
@@ -149,9 +153,11 @@ def _cross_step(
     config: KnowledgeConfig,
     base: dict[int, dict[str, Any]],
     post: dict[int, dict[str, Any]],
+    keep: _Traces | None = None,
 ) -> Any:
     """Per pair kept by both models: base's within-model map and the post -> base map (post's
-    donor values into base), in one batch like post's step."""
+    donor values into base), in one batch like post's step; on base's traces from its first
+    step where ``keep`` still holds them."""
 
     def step(part: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -164,8 +170,11 @@ def _cross_step(
             # the receiver is built exactly as in post's step (false run resumed from the true
             # run's KV prefix), so the two directions use the same arithmetic: on an identity
             # pair base -> post and post -> base agree to the last bit
-            tt = patching.trace(model, p.true_ids, keep_kv=True)
-            tf = patching.trace(model, p.false_ids, start=p.positions[0], prefix=tt, keep_kv=True)
+            kept = keep.pop(pid) if keep is not None else None
+            tt, tf = kept or (None, None)
+            if kept is None:
+                tt = patching.trace(model, p.true_ids, keep_kv=True)
+                tf = patching.trace(model, p.false_ids, start=p.positions[0], prefix=tt, keep_kv=True)
             own = tt.values(p.positions)
             n = len(p.positions)
             both = patching.patch_cells(
@@ -176,6 +185,35 @@ def _cross_step(
         return out
 
     return step
+
+
+class _Traces:
+    """Base's true and false traces of each pair from its first step, for the cross step (the
+    same runs: tracing them again was a third of the task's forwards), up to ``budget`` bytes
+    of tensors; pairs beyond it are traced again."""
+
+    def __init__(self, budget: int = 256 << 20) -> None:
+        self.budget = budget
+        self.used = 0
+        self.held: dict[int, tuple[patching.Trace, patching.Trace, int]] = {}
+
+    @staticmethod
+    def _bytes(t: patching.Trace) -> int:
+        kv = sum(k.nbytes + v.nbytes for k, v, _ in (t.kv or {}).values())
+        return t.resid_post.nbytes + kv
+
+    def put(self, pair_id: int, tt: patching.Trace, tf: patching.Trace) -> None:
+        size = self._bytes(tt) + self._bytes(tf)
+        if self.used + size <= self.budget:
+            self.held[pair_id] = (tt, tf, size)
+            self.used += size
+
+    def pop(self, pair_id: int) -> tuple[patching.Trace, patching.Trace] | None:
+        got = self.held.pop(pair_id, None)
+        if got is None:
+            return None
+        self.used -= got[2]
+        return got[0], got[1]
 
 
 def _local(items: list[dict[str, Any]], rows: list[Any]) -> dict[int, dict[str, Any]]:
@@ -238,7 +276,10 @@ def run(
     # steps, so donor values never travel) and cached per pair.
     # "rows": the layout of the steps' entries (base's own map moved to the cross step)
     ctx = {"model": pair.fingerprint("base"), "rows": 2, **step_context(pair, (), config)}
-    step = _own_step(model_b, by_id, readout, config, None, False, "base", defer=config.cross_model)
+    keep = _Traces() if config.cross_model else None
+    step = _own_step(
+        model_b, by_id, readout, config, None, False, "base", defer=config.cross_model, keep=keep
+    )
     base_rows = _local(work, map_items("knowledge_base", work, step, context=ctx, chunk=4, gather=False))
     model_p, tok_p = pair.get("post")
     _check_same_tokens(tok_p, pairs, readout_ids)
@@ -248,7 +289,7 @@ def run(
     cross_rows: dict[int, dict[str, Any]] = {}
     if config.cross_model:
         model_b, _ = pair.get("base")
-        step = _cross_step(model_b, by_id, readout, config, base_rows, post_rows)
+        step = _cross_step(model_b, by_id, readout, config, base_rows, post_rows, keep)
         cross_rows = _local(
             work, map_items("knowledge_cross", work, step, context=ctx, chunk=4, gather=False)
         )

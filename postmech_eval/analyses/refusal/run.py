@@ -271,8 +271,16 @@ def _run(
             "max_new_tokens": config.max_new_tokens,
             "directions": {s: sites[s].digest(config.alpha) for s in sorted(sites)},
         }
-        done = map_items(f"refusal_generate_{which}", work, lambda part: _generate(which, model, tok, part),
-                         context=context, chunk=config.batch_size)  # fmt: skip
+        # batches of prompts of about one length (conditions mixed), so left-padding costs little;
+        # every completion is the same in any batch (tests/test_refusal_batched.py)
+        order = sorted(range(len(work)), key=lambda i: len(work[i]["prompt"]))
+        done_sorted = map_items(
+            f"refusal_generate_{which}", [work[i] for i in order],
+            lambda part: _generate(which, model, tok, part), context=context, chunk=config.batch_size,
+        )  # fmt: skip
+        done: list[str] = [""] * len(work)
+        for i, text in zip(order, done_sorted, strict=True):
+            done[i] = text
         for w, text in zip(work, done, strict=True):
             texts[which].setdefault(f"{w['kind']}:{w['cond']}", []).append(text)
 
