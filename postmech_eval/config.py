@@ -24,6 +24,12 @@ from typing import Any, ClassVar, TypeVar
 T = TypeVar("T")
 
 
+#: Set (to "1") by ``postmech-eval run`` for the lm_eval process it starts, which runs only
+#: postmech tasks: the plugin's task index then skips lm-eval's ~15k built-in task files (7 s
+#: of start-up on 2 cores). A plain ``lm_eval`` command never sees it and indexes everything.
+SUITE_ONLY_ENV = "POSTMECH_SUITE_TASKS_ONLY"
+
+
 class UserError(ValueError):
     """Bad input from a user (a config value, a file, a model spec, a name): the message is
     one line naming what is wrong and what was expected. Every entry point prints it as

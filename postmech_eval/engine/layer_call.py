@@ -12,16 +12,12 @@ token's column, so each token is computed at its own position.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from postmech_eval.engine.arch import get_adapter
-
-if TYPE_CHECKING:
-    from postmech_eval.engine.packed_rows import Packing
-    from postmech_eval.engine.resume import Trace
 
 
 class _PrefixKV:
@@ -35,7 +31,7 @@ class _PrefixKV:
         self,
         prefix: dict[int, tuple[Tensor, Tensor]],
         shared: bool = False,
-        packing: Packing | None = None,
+        packing: Any = None,  # an engine.packed_rows.Packing
         kv: dict[int, tuple[Tensor, Tensor, int]] | None = None,
     ) -> None:
         self.prefix = prefix
@@ -61,7 +57,7 @@ class _PrefixKV:
         )
 
 
-def _expand(obj: Any, rows: int, kv: _PrefixKV | None = None, packing: Packing | None = None) -> Any:
+def _expand(obj: Any, rows: int, kv: _PrefixKV | None = None, packing: Any = None) -> Any:
     """Give batch-1 tensors in a captured call ``rows`` rows (views, no copies); swap the
     live KV cache object for the prefix stand-in. With ``packing``, per-column tensors
     ([1, n, ...] with n the receiver's recomputed columns; masks are 4-D and stay whole)
@@ -87,11 +83,11 @@ def _expand(obj: Any, rows: int, kv: _PrefixKV | None = None, packing: Packing |
 
 def run_layer(
     model: nn.Module,
-    receiver: Trace,
+    receiver: Any,  # an engine.resume.Trace (resume imports this module)
     layer: int,
     hidden: Tensor,
     shared_prefix: bool = True,
-    packing: Packing | None = None,
+    packing: Any = None,  # an engine.packed_rows.Packing (which imports this module)
 ) -> Tensor:
     """Call decoder layer ``layer`` on ``hidden`` [rows, T - start, d] with the receiver's
     recorded arguments (and its prefix keys/values when it was traced with ``start``). With

@@ -16,10 +16,6 @@ import os
 import sys
 
 MODEL_NAME = "postmech"
-#: Set (to "1") by ``postmech-eval run`` for the lm_eval process it starts, which runs only
-#: postmech tasks: the task index then skips lm-eval's ~15k built-in task files (7 s of start-up
-#: on 2 cores). A plain ``lm_eval`` command never sees it and indexes everything as always.
-SUITE_ONLY_ENV = "POSTMECH_SUITE_TASKS_ONLY"
 MODEL_TARGET = "postmech_eval.harness.lm:PostMechLM"
 _WATCHED = ("lm_eval.models", "lm_eval.tasks.manager")
 #: The metadata of the newest TaskManager (see ``_after_task_manager``); None before one exists.
@@ -128,6 +124,8 @@ def _after_task_manager(module) -> None:
                 else [include_path]
             )
             paths = [tasks_dir(), *given]
+            from postmech_eval.config import SUITE_ONLY_ENV  # set by postmech-eval run
+
             include_defaults = os.environ.get(SUITE_ONLY_ENV) != "1"
         original_init(self, *args, include_path=paths, include_defaults=include_defaults, **kwargs)
 

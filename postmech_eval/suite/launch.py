@@ -231,7 +231,7 @@ def run_suite(run: SuiteRun) -> int:
     if not todo:
         return _report(run, reused, {}, {}, None, 0.0)
     log_path = run.pair_dir / "lm_eval.log"
-    from postmech_eval.harness.plugin import SUITE_ONLY_ENV
+    from postmech_eval.config import SUITE_ONLY_ENV
 
     env = child_env()
     env[SUITE_ONLY_ENV] = "1"  # only postmech tasks run: skip indexing lm-eval's own

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from postmech_eval.analyses.knowledge.resampled import MAPS, compare_resamples
 from postmech_eval.atomic import atomic_path, write_text
 
 HEATMAPS = ("base", "post", "base_to_post", "post_to_base", "difference")
@@ -113,9 +114,6 @@ def _mean(
     return torch.where(covered >= min_coverage, mean, torch.tensor(float("nan")))
 
 
-MAPS = ("base", "post", "base_to_post", "post_to_base")
-
-
 def pair_stacks(use: Sequence[Any], base: Any, post: Any, width: int) -> dict[str, torch.Tensor]:
     """Per-pair normalised maps ``[n_pairs, L, width]`` of the used pairs (METHODS §1: kept
     so every comparison metric can be bootstrapped over pairs; ``width`` = statement +
@@ -206,7 +204,6 @@ CI_METRICS = (
 
 def _intervals(stacks: dict[str, torch.Tensor], n_layers: int, config: Any, width: int) -> Any:
     """Percentile bootstrap CIs of ``CI_METRICS`` over these pairs (the maps of a pair move together)."""
-    from postmech_eval.analyses.knowledge.resampled import compare_resamples
     from postmech_eval.estimators.bootstrap import percentile_intervals
 
     n_pairs = int(stacks["base"].shape[0])

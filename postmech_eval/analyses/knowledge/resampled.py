@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from postmech_eval.analyses.knowledge.report import MAPS
+#: The four per-pair maps (``report`` imports it from here).
+MAPS = ("base", "post", "base_to_post", "post_to_base")
 
 
 def _counts(idx: np.ndarray, n: int) -> np.ndarray:
