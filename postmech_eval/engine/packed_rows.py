@@ -102,11 +102,15 @@ class Packing:
         hkv, p = key.shape[1], pk.shape[-2]
         g = h // hkv
         dev = query.device
-        sel = torch.arange(n, device=dev) if self.last is None else self.last.to(dev)
-        m = sel.numel()
-        flat = self.flat.to(dev)[sel]
+        sel = None if self.last is None else self.last.to(dev)
+        flat, slot = self.flat.to(dev), self.slot.to(dev)
+        if sel is not None:
+            flat, slot = flat[sel], slot[sel]
+        m = flat.numel()
         # head-major [Hkv, g, tokens, d] throughout (GQA: query head i reads kv head i // g)
-        q = (query[0].index_select(1, sel) * scale).view(hkv, g, m, d)
+        q = torch.empty((h, m, d), dtype=query.dtype, device=dev)  # contiguous, scaled in one pass
+        torch.mul(query[0] if sel is None else query[0].index_select(1, sel), scale, out=q)
+        q = q.view(hkv, g, m, d)
         s_pre = torch.matmul(q.view(hkv, g * m, d), pk[0].transpose(-1, -2)).view(hkv, g, m, p)
         k, v = self._rows(key, self.clean[0]), self._rows(value, self.clean[1])  # [Hkv, r*w, d]
         q_pad = q.new_zeros(hkv, g, r * w, d)
@@ -116,7 +120,7 @@ class Packing:
         scores = torch.cat([s_pre, s_own], dim=-1)
         if softcap:
             scores = torch.tanh(scores / softcap) * softcap
-        scores[..., p:] += own_bias[self.slot.to(dev)[sel]]
+        scores[..., p:] += own_bias[slot]
         probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(query.dtype)
         out = torch.matmul(probs[..., :p].reshape(hkv, g * m, p), pv[0]).view(hkv, g, m, d)
         p_rows = probs.new_zeros(hkv, g, r * w, w)

@@ -17,6 +17,7 @@ single sequences (batch 1, no padding), so a negative offset is one column.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,9 +84,14 @@ class Trace:
 def last_logits_only(model: nn.Module) -> dict[str, Any]:
     """``logits_to_keep=1`` where the model takes it: we only read the last position, and the
     unembedding of every position can cost as much as a few decoder layers."""
+    return {"logits_to_keep": 1} if _takes_logits_to_keep(type(model)) else {}
+
+
+@functools.cache
+def _takes_logits_to_keep(cls: type) -> bool:  # inspect.signature per forward cost ~50 us
     import inspect
 
-    return {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(model.forward).parameters else {}
+    return "logits_to_keep" in inspect.signature(cls.forward).parameters
 
 
 def columns_of(positions: Sequence[int], n_tokens: int) -> list[int]:
@@ -279,7 +285,11 @@ def trace(
 
 
 def _check_head(model: nn.Module, resid: Tensor, logits_last: Tensor) -> None:
-    """Patched rows are read through ``unembed_last``; it must reproduce the model's own head."""
+    """Patched rows are read through ``unembed_last``; it must reproduce the model's own head.
+    Checked on a model's first trace (a property of the model, not of the prompt: on a 262k
+    vocabulary the product costs as much as several layers, once per trace before)."""
+    if getattr(model, "_postmech_head_checked", False):
+        return
     own = unembed_last(model, resid[-1, -1:]).float()[0]
     tol = 1e-4 if resid.dtype == torch.float32 else 2e-2
     if (own - logits_last).abs().max() > tol * (1 + logits_last.abs().max()):
@@ -288,3 +298,4 @@ def _check_head(model: nn.Module, resid: Tensor, logits_last: Tensor) -> None:
             f"model's logits for model_type={model.config.model_type!r}; the head does more "
             "than postmech_eval.engine.patching.unembed_last knows about"
         )
+    model._postmech_head_checked = True  # type: ignore[attr-defined]
