@@ -147,6 +147,10 @@ def patch_cells(
     try:
         return _patch_cells(model, receiver, *args, split)
     except (ResumeMismatch, TypeError, AttributeError, KeyError, IndexError, RuntimeError) as err:
+        # a RuntimeError (e.g. a shape the packed layout did not foresee) only ends packing;
+        # out of memory is the caller's to handle, not a reason to try a bigger batch
+        if isinstance(err, torch.OutOfMemoryError) or (type(err) is RuntimeError and split != "packed"):
+            raise
         if split == "packed":  # the unpacked rows on the same receiver, then full prompts
             if not getattr(model, "_postmech_packed_warned", False):
                 log.warning("patch_cells: packed rows unsupported here (%s); running whole rows", err)
