@@ -54,15 +54,17 @@ def _patching(args: argparse.Namespace, rows: list, gemma: bool) -> None:
     text = _run(cmd, rows, f"patching, {name}")
     m = re.search(
         r"TOTAL cells=(\d+) fast=([\d.]+)s fast\(full vocab\)=([\d.]+)s naive=([\d.]+)s "
-        r"fast\(whole rows\)=([\d.]+)s .*max\|fast-naive\|=([\d.e+-]+)",
+        r"fast\(whole rows\)=([\d.]+)s fast\(false run traced\)=([\d.]+)s .*max\|fast-naive\|=([\d.e+-]+)",
         text,
     )
     if m:
-        cells, fast, full, naive, one, diff = m.groups()
+        cells, fast, full, naive, one, traced, diff = m.groups()
         rows.append((f"patching, {name}: {cells} cells", f"naive {float(naive):.2f} s",
                      f"two-logit {float(fast):.2f} s", f"{float(naive) / float(fast):.1f}x (target >= 30x)"))  # fmt: skip
         rows.append((f"patching, {name}: rows", f"whole rows {float(one):.2f} s",
                      f"packed rows {float(fast):.2f} s", f"{float(one) / float(fast):.2f}x"))  # fmt: skip
+        rows.append((f"patching, {name}: false run", f"traced first {float(traced):.2f} s",
+                     f"packed row {float(fast):.2f} s", f"{float(traced) / float(fast):.2f}x"))  # fmt: skip
         rows.append((f"patching, {name}: readout", f"full vocab {float(full):.2f} s",
                      f"two-logit {float(fast):.2f} s", f"{float(full) / float(fast):.2f}x, max|fast-naive| {diff}"))  # fmt: skip
 

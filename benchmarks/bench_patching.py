@@ -5,9 +5,11 @@ to be >= 10x faster than one full forward per (layer, position) cell, with every
 equal within 1e-4. Both paths patch the same donor values into the same receiving run;
 the timed workload is the analysis' own, per pair and receiving model R: R's true run (donor
 values), R's false run (LD_false), R's within-model cells and the cross-model cells from the
-other model's true run. fast = true trace (keeping its KV) + false trace (reusing that KV
-prefix, resuming mid-stack) + patch_cells; naive = plain true and false forwards + one
-forward per cell with hooks.patch (all forwards with logits_to_keep=1).
+other model's true run. fast = true trace (keeping its KV) + ``prompt_rows.patch_prompt``
+(the false run computed as one more packed row of the patched run, on the true run's KV
+prefix); naive = plain true and false forwards + one forward per cell with hooks.patch (all
+forwards with logits_to_keep=1). In the analysis base also traces its false prompt once more
+in its first step, for the exclusion rule before post's step (not timed here).
 
     python benchmarks/bench_patching.py                      # organism base/sft pair
     python benchmarks/bench_patching.py --base DIR --post DIR --pairs 3
@@ -18,7 +20,9 @@ for both paths), max |fast - naive| (cells and LD_false) and the speed ratio; "f
 the two label logits only (``patching.LogitDiff``), "fast(full vocab)" is the same engine with
 a full-vocabulary readout (the engine before the two-logit readout) and "fast(whole rows)"
 the engine without packed rows (``split="none"``: every row recomputes every column from the
-receiver's start, as before ``engine/packed_rows.py``), side by side.
+receiver's start, as before ``engine/packed_rows.py``) and "fast(false run traced)" the
+false run traced by a forward of its own before ``patch_cells`` (as before
+``engine/prompt_rows.py``), side by side.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from postmech_eval.analyses.knowledge.run import KnowledgeConfig, build_pairs, default_items, label_token_ids  # noqa: E402
 from postmech_eval.engine import patching  # noqa: E402
+from postmech_eval.engine.prompt_rows import patch_prompt  # noqa: E402
 from tests.references import patch_cells_naive  # noqa: E402
 
 
@@ -112,21 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     # the other model's true run (that run is timed in the other model's block).
     two_logit = patching.LogitDiff(t_id, f_id)
 
-    def fast_block(m, p, other: torch.Tensor | None, readout=two_logit, split="auto"):
+    def fast_block(m, p, other: torch.Tensor | None, readout=two_logit, split="auto", row=True):
         true_run = patching.trace(m, p.true_ids, keep_kv=True)
-        # the false prompt reuses the true prompt's few-shot prefix (KV); within a model only
-        # tokens from the first difference on need recomputing, across models every position
-        start = p.own_start if other is None else p.positions[0]
-        false_run = patching.trace(m, p.false_ids, start=start, prefix=true_run, keep_kv=True)
         values = true_run.values(p.positions)
-        if other is None:
-            cells = [patching.patch_cells(m, false_run, values, p.positions, readout, split=split)]
-        else:  # own and cross cells in one batch, as the analysis does
-            n = len(p.positions)
-            both = patching.patch_cells(
-                m, false_run, torch.cat([values, other], 1), [*p.positions] * 2, readout, split=split
-            )
-            cells = [both[:, :n], both[:, n:]]
+        if other is not None:  # own and cross cells in one batch, as the analysis does
+            values = torch.cat([values, other], 1)
+        positions = [*p.positions] * (1 if other is None else 2)
+        if row and split == "auto":  # the false run as a packed row of its patched run (prompt_rows)
+            both, false_run = patch_prompt(m, true_run, p.false_ids, values, positions, readout)
+        else:  # the false run traced first, reusing the true run's KV prefix; every position
+            false_run = patching.trace(m, p.false_ids, start=p.positions[0], prefix=true_run, keep_kv=True)
+            both = patching.patch_cells(m, false_run, values, positions, readout, split=split)
+        n = len(p.positions)
+        cells = [both[:, :n]] if other is None else [both[:, :n], both[:, n:]]
         return torch.stack(cells), readout(false_run.logits_last[None])
 
     @torch.no_grad()
@@ -155,36 +158,42 @@ def main(argv: list[str] | None = None) -> int:
         fast_block(m, pairs[0], None, readout)
         naive_block(m, pairs[0], None)
 
-    t_fast = t_naive = t_full = t_one = 0.0
+    t_fast = t_naive = t_full = t_one = t_traced = 0.0
     cells = 0
     worst = 0.0
     for name, (m, _) in models.items():
         others = [n for n in models if n != name]
-        fast_s = naive_s = full_s = one_s = diff = 0.0
+        fast_s = naive_s = full_s = one_s = traced_s = diff = 0.0
         n_cells = 0
         for i, p in enumerate(pairs):
             other = donors[others[0]][i] if others else None
             tf, (fast, ld_fast) = timed(fast_block, m, p, other)
             tv, (full, _) = timed(fast_block, m, p, other, readout)  # full-vocabulary readout
             to, (one, _) = timed(fast_block, m, p, other, two_logit, "none")  # whole rows
+            tt, (trc, _) = timed(fast_block, m, p, other, two_logit, "auto", False)  # false run traced
+            traced_s += tt
             tn, (naive, ld_naive) = timed(naive_block, m, p, other)
             fast_s, naive_s, full_s, one_s = fast_s + tf, naive_s + tn, full_s + tv, one_s + to
             diff = max(diff, float((full - naive).abs().max()), float((one - naive).abs().max()))
+            diff = max(diff, float((trc - naive).abs().max()))
             diff = max(diff, float((fast - naive).abs().max()), float((ld_fast - ld_naive).abs().max()))
             n_cells += fast.numel()
         label = f"into {name}" + (f" (own + from {others[0]})" if others else " (own)")
         print(
             f"{label:<28} cells={n_cells:5d}  fast={fast_s:7.3f}s  fast(whole rows)={one_s:7.3f}s  "
-            f"fast(full vocab)={full_s:7.3f}s  naive={naive_s:7.3f}s  ratio={naive_s / fast_s:6.1f}x "
-            f"(whole rows {naive_s / one_s:5.1f}x, full vocab {naive_s / full_s:5.1f}x)  max|fast-naive|={diff:.2e}"
+            f"fast(false run traced)={traced_s:7.3f}s  fast(full vocab)={full_s:7.3f}s  naive={naive_s:7.3f}s  "
+            f"ratio={naive_s / fast_s:6.1f}x (whole rows {naive_s / one_s:5.1f}x, false run traced "
+            f"{naive_s / traced_s:5.1f}x, full vocab {naive_s / full_s:5.1f}x)  max|fast-naive|={diff:.2e}"
         )
         t_fast, t_naive, t_full, t_one = t_fast + fast_s, t_naive + naive_s, t_full + full_s, t_one + one_s
+        t_traced += traced_s
         cells, worst = cells + n_cells, max(worst, diff)
     ratio = t_naive / t_fast
     print(
         f"TOTAL cells={cells} fast={t_fast:.3f}s fast(full vocab)={t_full:.3f}s naive={t_naive:.3f}s "
-        f"fast(whole rows)={t_one:.3f}s speed ratio={ratio:.1f}x (full-vocab readout "
-        f"{t_naive / t_full:.1f}x, whole rows {t_naive / t_one:.1f}x) "
+        f"fast(whole rows)={t_one:.3f}s fast(false run traced)={t_traced:.3f}s speed ratio={ratio:.1f}x "
+        f"(full-vocab readout {t_naive / t_full:.1f}x, whole rows {t_naive / t_one:.1f}x, false run traced "
+        f"{t_naive / t_traced:.1f}x) "
         f"max|fast-naive|={worst:.2e} exact(<1e-4)={worst < 1e-4}"
     )
     return 0 if worst < 1e-4 else 2

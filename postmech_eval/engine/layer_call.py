@@ -47,7 +47,10 @@ class _PrefixKV:
             packing = None
             if self.packing is not None and self.kv is not None:
                 ck, cv, _ = self.kv[layer_idx]
-                packing = self.packing.bind(ck[..., k.shape[-2] :, :], cv[..., k.shape[-2] :, :])
+                p = k.shape[-2]
+                packing = self.packing.bind_layer(
+                    layer_idx, ck[..., p:, :], cv[..., p:, :], key_states, value_states
+                )
             stash(k, v, packing)
             return key_states, value_states
         rows = key_states.shape[0]

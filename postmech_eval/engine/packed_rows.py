@@ -41,9 +41,27 @@ class Packing:
     flat: Tensor
     clean: tuple[Tensor, Tensor] | None = None
     last: Tensor | None = None
+    receiver: Tensor | None = None
+    record: dict[int, tuple[Tensor, Tensor]] | None = None
 
     def bind(self, keys: Tensor, values: Tensor) -> Packing:
         return replace(self, clean=(keys, values))
+
+    def bind_layer(self, layer: int, keys: Tensor, values: Tensor, new_k: Tensor, new_v: Tensor) -> Packing:
+        """Bind one layer's clean keys/values over the recomputed columns: ``keys``/``values``
+        [1, Hkv, width, d] from a trace; with ``receiver`` (``prompt_rows``: the receiving
+        prompt is itself a packed row, the tokens at those packed indices, in column order) its
+        columns come from this very call's new keys ``new_k`` [1, Hkv, N, d], recorded per layer."""
+        if self.receiver is None:
+            return self.bind(keys, values)
+        idx = self.receiver.to(new_k.device)
+        own_k, own_v = new_k.index_select(-2, idx), new_v.index_select(-2, idx)
+        if self.record is not None:
+            self.record[layer] = (own_k, own_v)
+        lo = self.width - idx.numel()
+        return self.bind(
+            torch.cat([keys[..., :lo, :], own_k], -2), torch.cat([values[..., :lo, :], own_v], -2)
+        )
 
     def _padded(self, own: Tensor, clean: Tensor) -> Tensor:
         """Own keys [1, Hkv, N, d] -> [rows * width, Hkv, d], clean ones where a row has none."""
@@ -146,6 +164,45 @@ def packable(receiver: Trace) -> bool:
     )
 
 
+class PackedRows:
+    """The packed sequence as it grows: each token's column (``slot``, 0 = the receiver's
+    first recomputed column) and row, each row's last token (``ends``) and the hidden states
+    ``x`` [1, N, d]. Rows join before the layer that first recomputes them."""
+
+    def __init__(self, width: int, device: torch.device) -> None:
+        empty = torch.empty(0, dtype=torch.long, device=device)
+        self.width, self.device = width, device
+        self.slot, self.row_of, self.ends = empty, empty, empty
+        self.x: Tensor | None = None
+
+    def add(self, source: Tensor, firsts: list[int], skip: int = 0, patch: Tensor | None = None) -> Tensor:
+        """New rows recomputing columns [first, width) each, from ``source`` [width, d] (the
+        hidden states they start from), with ``patch`` [rows - skip, d] at the first column of
+        every row after the first ``skip``. Returns the new tokens' packed indices."""
+        dev = self.device
+        first = torch.tensor(firsts, device=dev)
+        lengths = self.width - first
+        offsets = torch.cumsum(lengths, 0) - lengths  # each new row's first token, from 0
+        new_slot = torch.arange(int(lengths.sum()), device=dev) - torch.repeat_interleave(
+            offsets - first, lengths
+        )
+        new = source.index_select(0, new_slot)
+        if patch is not None and len(firsts) > skip:
+            new[offsets[skip:]] = patch
+        n_before, rows_before = int(self.slot.numel()), int(self.ends.numel())
+        self.ends = torch.cat([self.ends, n_before + offsets + lengths - 1])
+        rows = torch.arange(len(firsts), device=dev) + rows_before
+        self.row_of = torch.cat([self.row_of, torch.repeat_interleave(rows, lengths)])
+        self.slot = torch.cat([self.slot, new_slot])
+        self.x = new.unsqueeze(0) if self.x is None else torch.cat([self.x, new.unsqueeze(0)], 1)
+        return torch.arange(n_before, n_before + new_slot.numel(), device=dev)
+
+    def packing(self, **kw: object) -> Packing:
+        return Packing(
+            int(self.ends.numel()), self.width, self.slot, self.row_of * self.width + self.slot, **kw
+        )  # type: ignore[arg-type]
+
+
 def packed_group(
     model: nn.Module,
     receiver: Trace,
@@ -162,46 +219,22 @@ def packed_group(
     n_layers = get_adapter(model).n_layers
     start, width = receiver.start, receiver.n_tokens - receiver.start
     resid = receiver.resid_post[:, start:]
-    dev = resid.device
-    values = values.to(dev, resid.dtype)
-    slot = torch.empty(0, dtype=torch.long, device=dev)  # column of each packed token
-    row_of = torch.empty(0, dtype=torch.long, device=dev)  # row of each packed token
-    ends = torch.empty(0, dtype=torch.long, device=dev)  # packed index of each row's last token
+    values = values.to(resid.device, resid.dtype)
+    rows = PackedRows(width, resid.device)
     cells: list[tuple[int, int]] = []
-    x: Tensor | None = None
+    packing: Packing | None = None
     for k in range(group[0], n_layers):
         mine = live[k] if k in group else []
-        firsts = [cols[j] - start for j in mine]
-        n_control = 2 if (k == group[0] and control) else 0
-        if n_control:
-            firsts = [0, width - 1, *firsts]
+        skip = 2 if (k == group[0] and control) else 0  # the control rows: whole, last column only
+        firsts = [0, width - 1][:skip] + [cols[j] - start for j in mine]
         if firsts:
-            first = torch.tensor(firsts, device=dev)
-            lengths = width - first
-            offsets = torch.cumsum(lengths, 0) - lengths  # each new row's first token, from 0
-            new_slot = torch.arange(int(lengths.sum()), device=dev) - torch.repeat_interleave(
-                offsets - first, lengths
-            )
-            new = resid[k].index_select(0, new_slot)
-            if mine:
-                new[offsets[n_control:]] = values[k, mine]
-                cells.extend((k, j) for j in mine)
-            n_before = int(slot.numel())
-            rows_before = int(ends.numel())
-            ends = torch.cat([ends, n_before + offsets + lengths - 1])
-            row_of = torch.cat(
-                [
-                    row_of,
-                    torch.repeat_interleave(torch.arange(len(firsts), device=dev) + rows_before, lengths),
-                ]
-            )
-            slot = torch.cat([slot, new_slot])
-            x = new.unsqueeze(0) if x is None else torch.cat([x, new.unsqueeze(0)], 1)
-            packing = Packing(int(ends.numel()), width, slot, row_of * width + slot)
-        if k + 1 < n_layers and x is not None:
+            rows.add(resid[k], firsts, skip, values[k, mine] if mine else None)
+            cells.extend((k, j) for j in mine)
+            packing = rows.packing()
+        if k + 1 < n_layers and rows.x is not None and packing is not None:
             if k + 2 == n_layers:  # the last layer: only the rows' last tokens are read
-                packing = replace(packing, last=ends)
-            x = run_layer(model, receiver, k + 1, x, packing=packing)
-    if x is None:
+                packing = replace(packing, last=rows.ends)
+            rows.x = run_layer(model, receiver, k + 1, rows.x, packing=packing)
+    if rows.x is None:
         raise RuntimeError("patch_cells: no rows were built")
-    return x[0, ends], cells
+    return rows.x[0, rows.ends], cells

@@ -82,7 +82,8 @@ __all__ = [
 ]
 
 
-def _groups(layers: list[int], rows_per_layer: int, max_rows: int) -> list[list[int]]:
+def layer_groups(layers: list[int], rows_per_layer: int, max_rows: int) -> list[list[int]]:
+    """``layers`` in groups of at most ``max_rows // rows_per_layer`` (at least one each)."""
     per_group = max(1, max_rows // max(rows_per_layer, 1))
     return [layers[i : i + per_group] for i in range(0, len(layers), per_group)]
 
@@ -127,7 +128,7 @@ def patch_cells(
             f"values must have shape [n_layers={n_layers}, n_positions={len(cols)}, d]; "
             f"got {tuple(values.shape)}"
         )
-    noop = _noop_cells(receiver, values, cols)
+    noop = noop_cells(receiver, values, cols)
     dead = noop[layers].all(0).tolist()
     live_cols = [c for c, d in zip(cols, dead, strict=True) if not d]
     if live_cols and min(live_cols) < receiver.start:
@@ -163,7 +164,7 @@ def patch_cells(
         return _patch_cells(model, full, values, cols, noop, readout, layers, max_rows, "none")
 
 
-def _noop_cells(receiver: Trace, values: Tensor, cols: list[int]) -> Tensor:
+def noop_cells(receiver: Trace, values: Tensor, cols: list[int]) -> Tensor:
     """[L, n] True where the patch value equals what the receiver already has there.
 
     Such a patch leaves the run unchanged, so its score is the clean score and no row is
@@ -221,11 +222,11 @@ def _patch_cells(
             )  # fmt: skip
         members = set(bucket)
         mine = {layer: [j for j in row if j in members] for layer, row in live.items()}
-        _run_receiver(model, sub, values, cols, mine, readout, layers, max_rows, clean, scores, split)
+        run_receiver(model, sub, values, cols, mine, readout, layers, max_rows, clean, scores, split)
     return scores[layers]
 
 
-def _run_receiver(
+def run_receiver(
     model: nn.Module,
     receiver: Trace,
     values: Tensor,
@@ -241,7 +242,7 @@ def _run_receiver(
     """The ``live`` cells on one receiver (every patched column >= its start), in row groups
     of whole layers; scores written into ``scores[layer, j]``."""
     n_cols = max((len(row) for row in live.values()), default=1)
-    for g, group in enumerate(_groups(layers, n_cols, max_rows)):
+    for g, group in enumerate(layer_groups(layers, n_cols, max_rows)):
         if not any(live[layer] for layer in group):
             continue
         control = g == 0  # rows that patch nothing prove resuming reproduces the clean run

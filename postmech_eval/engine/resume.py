@@ -55,7 +55,8 @@ class Trace:
     the keys/values layer l's attention saw for the prefix, so patched runs only
     recompute columns >= start (a patch cannot reach earlier tokens: attention is causal).
     ``kv`` (traces made with ``keep_kv``): every layer's (keys, values, n) of the whole prompt,
-    reusable as another trace's prefix; ``model_id`` = id() of the model.
+    reusable as another trace's prefix; ``model_id`` = id() of the model; ``embeds`` [T, d]:
+    what the first layer received (whole-prompt traces only).
     """
 
     input_ids: Tensor
@@ -67,6 +68,7 @@ class Trace:
     prefix_kv: dict[int, tuple[Tensor, Tensor]] | None = None
     kv: dict[int, tuple[Tensor, Tensor, int]] | None = None
     model_id: int = 0
+    embeds: Tensor | None = None
 
     @property
     def n_tokens(self) -> int:
@@ -152,6 +154,7 @@ class _Recorder:
         self.calls: list[Any] = [None] * n
         self.keys: list[str | None] = [None] * n
         self.outs: list[Any] = [None] * n
+        self.first_in: Tensor | None = None  # the first layer's hidden states
         self.handles = []
         for i, layer in enumerate(layers):
             self.handles.append(layer.register_forward_pre_hook(self._pre(i), with_kwargs=True))
@@ -161,11 +164,14 @@ class _Recorder:
         def fn(module: nn.Module, args: tuple, kwargs: dict) -> None:
             if args:
                 self.calls[idx], self.keys[idx] = (tuple(args[1:]), dict(kwargs)), None
+                hidden = args[0]
             else:
                 kw = dict(kwargs)
                 key = "hidden_states" if "hidden_states" in kw else next(iter(kw))
-                kw.pop(key)
+                hidden = kw.pop(key)
                 self.calls[idx], self.keys[idx] = ((), kw), key
+            if idx == 0:
+                self.first_in = hidden
 
         return fn
 
@@ -281,7 +287,8 @@ def trace(
     # keys/values of every column, when the cache returned them whole (a sliding-window layer
     # may cut a long prompt's; ``reusable`` then refuses them)
     kv = dict(seen) if keep_kv else None
-    return Trace(ids, resid, rec.calls, rec.keys, logits_last, col, prefix_kv, kv, id(model))
+    embeds = rec.first_in[0] if col == 0 and rec.first_in is not None else None
+    return Trace(ids, resid, rec.calls, rec.keys, logits_last, col, prefix_kv, kv, id(model), embeds)
 
 
 def _check_head(model: nn.Module, resid: Tensor, logits_last: Tensor) -> None:

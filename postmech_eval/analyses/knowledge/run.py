@@ -35,6 +35,7 @@ from postmech_eval.analyses.steps import step_context
 from postmech_eval.config import UserError
 from postmech_eval.engine import patching
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.prompt_rows import patch_prompt
 from postmech_eval.engine.shard import all_gather, map_items
 
 log = logging.getLogger(__name__)
@@ -103,41 +104,45 @@ def _own_step(
     ``base``'s rows, pairs base excluded are skipped. With ``defer`` (base, when cross-model
     maps are on) the within-model map is left to ``_cross_step``, which computes it in one
     batch with the post -> base cells exactly as post's step does: both directions then use
-    the same arithmetic, and an identity pair gives bit-equal maps either way. ``keep``
-    holds the pair's two traces for that step (instead of tracing the prompts again)."""
+    the same arithmetic, and an identity pair gives bit-equal maps either way. The false
+    run is computed inside its patched run (``engine.prompt_rows``) and its LD_false read
+    there; base's first step traces it for the LDs alone. ``keep`` holds the pair's true trace
+    for the cross step (instead of tracing the prompt again)."""
     donor = base if cross else None
 
     def step(part: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for it in _progress(part, config, f"knowledge patching ({which})"):
             p = pairs[it["pair_id"]]
-            # cross-model cells need every position recomputed; within-model ones only from
-            # the first token where the prompts differ
-            start = p.positions[0] if donor is not None or defer else p.own_start
             tt = patching.trace(model, p.true_ids, keep_kv=True)
-            # shares the few-shot prefix; keeps its keys so patch_cells may split it by column
-            tf = patching.trace(model, p.false_ids, start=start, prefix=tt, keep_kv=True)
-            ld_t, ld_f = (float(readout(x.logits_last.unsqueeze(0))[0]) for x in (tt, tf))
-            row: dict[str, Any] = {"ld": [ld_t, ld_f], "donor": tt.values(p.positions).cpu()}
+            own = tt.values(p.positions)
+            row: dict[str, Any] = {"donor": own.cpu()}
             skip = base is not None and not base[p.pair_id].get("kept")  # excluded in base
+            if defer or skip:  # base's first step: the LDs only (false run traced on the true one's prefix)
+                tf = patching.trace(model, p.false_ids, start=p.own_start, prefix=tt, keep_kv=True)
+                cells = None
+            elif donor is None:
+                cells, tf = patch_prompt(
+                    model, tt, p.false_ids, own, p.positions, readout, max_rows=config.max_rows
+                )
+            else:  # own and cross cells share one batch: positions twice, two value sets
+                both = torch.cat([own, donor[p.pair_id]["donor"].to(own)], dim=1)
+                cells, tf = patch_prompt(
+                    model, tt, p.false_ids, both, [*p.positions] * 2, readout, max_rows=config.max_rows
+                )
+            ld_t, ld_f = (float(readout(x.logits_last.unsqueeze(0))[0]) for x in (tt, tf))
+            row["ld"] = [ld_t, ld_f]
             if report.exclusion([ld_t - ld_f], config) or skip:
                 out.append(row)
                 continue
             row["kept"] = True
             if keep is not None:
-                keep.put(p.pair_id, tt, tf)
-            own = tt.values(p.positions)
-            if donor is None and not defer:
-                row["own"] = patching.patch_cells(
-                    model, tf, own, p.positions, readout, max_rows=config.max_rows
-                )
-            elif donor is not None:  # own and cross cells share one batch: positions twice, two value sets
+                keep.put(p.pair_id, tt)
+            if cells is not None:
                 n = len(p.positions)
-                both = patching.patch_cells(
-                    model, tf, torch.cat([own, donor[p.pair_id]["donor"].to(own)], dim=1),
-                    [*p.positions, *p.positions], readout, max_rows=config.max_rows,
-                )  # fmt: skip
-                row["own"], row["cross"] = both[:, :n], both[:, n:]
+                row["own"] = cells[:, :n]
+                if donor is not None:
+                    row["cross"] = cells[:, n:]
             if config.attribution:
                 row["attr"] = patching.attribution_cells(model, p.false_ids, own, p.positions, readout)
             out.append(row)
@@ -167,53 +172,52 @@ def _cross_step(
                 out.append({})
                 continue
             p = pairs[pid]
-            # the receiver is built exactly as in post's step (false run resumed from the true
-            # run's KV prefix), so the two directions use the same arithmetic: on an identity
-            # pair base -> post and post -> base agree to the last bit
-            kept = keep.pop(pid) if keep is not None else None
-            tt, tf = kept or (None, None)
-            if kept is None:
+            # the receiver is computed exactly as in post's step (a packed row on the true run's
+            # prefix), so the two directions use the same arithmetic: on an identity pair
+            # base -> post and post -> base agree to the last bit, LD_false included
+            tt = keep.pop(pid) if keep is not None else None
+            if tt is None:
                 tt = patching.trace(model, p.true_ids, keep_kv=True)
-                tf = patching.trace(model, p.false_ids, start=p.positions[0], prefix=tt, keep_kv=True)
             own = tt.values(p.positions)
             n = len(p.positions)
-            both = patching.patch_cells(
-                model, tf, torch.cat([own, post[pid]["donor"].to(own)], dim=1),
+            both, tf = patch_prompt(
+                model, tt, p.false_ids, torch.cat([own, post[pid]["donor"].to(own)], dim=1),
                 [*p.positions, *p.positions], readout, max_rows=config.max_rows,
             )  # fmt: skip
-            out.append({"own": both[:, :n], "cross": both[:, n:]})
+            ld = [float(readout(x.logits_last.unsqueeze(0))[0]) for x in (tt, tf)]
+            out.append({"own": both[:, :n], "cross": both[:, n:], "ld": ld})
         return out
 
     return step
 
 
 class _Traces:
-    """Base's true and false traces of each pair from its first step, for the cross step (the
-    same runs: tracing them again was a third of the task's forwards), up to ``budget`` bytes
-    of tensors; pairs beyond it are traced again."""
+    """Base's true traces of each pair from its first step, for the cross step (the same runs:
+    tracing them again was a third of the task's forwards), up to ``budget`` bytes of tensors;
+    pairs beyond it are traced again."""
 
     def __init__(self, budget: int = 256 << 20) -> None:
         self.budget = budget
         self.used = 0
-        self.held: dict[int, tuple[patching.Trace, patching.Trace, int]] = {}
+        self.held: dict[int, tuple[patching.Trace, int]] = {}
 
     @staticmethod
     def _bytes(t: patching.Trace) -> int:
         kv = sum(k.nbytes + v.nbytes for k, v, _ in (t.kv or {}).values())
         return t.resid_post.nbytes + kv
 
-    def put(self, pair_id: int, tt: patching.Trace, tf: patching.Trace) -> None:
-        size = self._bytes(tt) + self._bytes(tf)
+    def put(self, pair_id: int, tt: patching.Trace) -> None:
+        size = self._bytes(tt)
         if self.used + size <= self.budget:
-            self.held[pair_id] = (tt, tf, size)
+            self.held[pair_id] = (tt, size)
             self.used += size
 
-    def pop(self, pair_id: int) -> tuple[patching.Trace, patching.Trace] | None:
+    def pop(self, pair_id: int) -> patching.Trace | None:
         got = self.held.pop(pair_id, None)
         if got is None:
             return None
-        self.used -= got[2]
-        return got[0], got[1]
+        self.used -= got[1]
+        return got[0]
 
 
 def _local(items: list[dict[str, Any]], rows: list[Any]) -> dict[int, dict[str, Any]]:
@@ -274,8 +278,9 @@ def run(
     work = [_item(p) for p in pairs]
     # Per-pair steps, sharded across ranks (each pair stays on one rank through the three
     # steps, so donor values never travel) and cached per pair.
-    # "rows": the layout of the steps' entries (base's own map moved to the cross step)
-    ctx = {"model": pair.fingerprint("base"), "rows": 2, **step_context(pair, (), config)}
+    # "rows": the layout of the steps' entries (base's own map moved to the cross step; 3: the
+    # cross step's LDs are those of its own run)
+    ctx = {"model": pair.fingerprint("base"), "rows": 3, **step_context(pair, (), config)}
     keep = _Traces() if config.cross_model else None
     step = _own_step(
         model_b, by_id, readout, config, None, False, "base", defer=config.cross_model, keep=keep
@@ -283,7 +288,7 @@ def run(
     base_rows = _local(work, map_items("knowledge_base", work, step, context=ctx, chunk=4, gather=False))
     model_p, tok_p = pair.get("post")
     _check_same_tokens(tok_p, pairs, readout_ids)
-    ctx = {"rows": 2, **step_context(pair, ("base", "post"), config)}
+    ctx = {"rows": 3, **step_context(pair, ("base", "post"), config)}
     step = _own_step(model_p, by_id, readout, config, base_rows, config.cross_model, "post")
     post_rows = _local(work, map_items("knowledge_post", work, step, context=ctx, chunk=4, gather=False))
     cross_rows: dict[int, dict[str, Any]] = {}
