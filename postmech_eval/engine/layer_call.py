@@ -116,13 +116,7 @@ def run_layer(
         scope: Any = prefix_attention(model)
     else:
         scope = contextlib.nullcontext()
-    last = None if packing is None else packing.last
-    copy = None if packing is None else packing.copy
-    with (
-        scope,
-        _only_on(module, last),
-        _copied(module, copy, hidden.shape[1], PER_TOKEN if last is not None else ()),
-    ):
+    with scope, _only_on(module, None if packing is None else packing.last):
         out = module(**{key: hidden}, **kwargs) if key else module(hidden, *args, **kwargs)
     return out[0] if isinstance(out, tuple | list) else out
 
@@ -156,61 +150,6 @@ def _only_on(module: nn.Module, tokens: Tensor | None) -> Any:
         def widen(_: nn.Module, args: tuple, out: Any, shape: list = shape) -> Any:
             full = out.new_zeros(*shape.pop()[:-1], out.shape[-1])
             full[:, tokens.to(out.device)] = out
-            return full
-
-        handles += [sub.register_forward_pre_hook(narrow), sub.register_forward_hook(widen)]
-    try:
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
-#: The attention's input projections (separate or fused, by family); names a family lacks are
-#: skipped.
-QKV = (
-    "self_attn.q_proj",
-    "self_attn.k_proj",
-    "self_attn.v_proj",
-    "self_attn.qkv_proj",
-    "attention.query_key_value",
-    "attn.c_attn",
-)
-
-
-@contextlib.contextmanager
-def _copied(module: nn.Module, copy: tuple[Tensor, Tensor] | None, n: int, skip: tuple[str, ...] = ()) -> Any:
-    """Compute the layer's input projections (:data:`QKV`, less ``skip``: those ``_only_on``
-    already narrows) only for the ``n`` packed tokens not in ``copy[0]``; those take the outputs
-    of the tokens ``copy[1]`` of the same call, whose inputs are the same. A row patched at
-    layer l has the receiver's inputs past its patched column at layer l + 1, so there its
-    projections are the receiver row's: about a quarter of that layer's arithmetic for those
-    tokens."""
-    if copy is None or not copy[0].numel():
-        yield
-        return
-    dst, src = copy
-    keep = torch.ones(n, dtype=torch.bool, device=dst.device)
-    keep[dst] = False
-    computed = keep.nonzero().squeeze(1)
-    handles = []
-    for name in QKV:
-        if name in skip:
-            continue
-        try:
-            sub = module.get_submodule(name)
-        except AttributeError:
-            continue
-        shape: list[torch.Size] = []
-
-        def narrow(_: nn.Module, args: tuple, shape: list = shape) -> tuple:
-            shape.append(args[0].shape)
-            return (args[0].index_select(1, computed.to(args[0].device)), *args[1:])
-
-        def widen(_: nn.Module, args: tuple, out: Any, shape: list = shape) -> Any:
-            full = out.new_empty(*shape.pop()[:-1], out.shape[-1])
-            full[:, computed.to(out.device)] = out
-            full[:, dst.to(out.device)] = full[:, src.to(out.device)]
             return full
 
         handles += [sub.register_forward_pre_hook(narrow), sub.register_forward_hook(widen)]

@@ -33,10 +33,7 @@ class Packing:
     receiver's first recomputed column); ``clean`` = the layer's clean keys/values over those
     columns [1, Hkv, width, d], bound per layer call by the KV stand-in; ``last``: the packed
     indices of the only tokens whose output is read (the rows' last tokens, in the last layer),
-    None for all; ``receiver``/``record``: see ``bind_layer``; ``copy`` (dst, src): tokens whose
-    query/key/value projections equal those of the tokens ``src`` of the same call (rows that
-    join at this layer, past their patched column, where the receiver row has the same input),
-    copied instead of computed (``layer_call``)."""
+    None for all."""
 
     rows: int
     width: int
@@ -46,7 +43,6 @@ class Packing:
     last: Tensor | None = None
     receiver: Tensor | None = None
     record: dict[int, tuple[Tensor, Tensor]] | None = None
-    copy: tuple[Tensor, Tensor] | None = None
 
     def bind(self, keys: Tensor, values: Tensor) -> Packing:
         return replace(self, clean=(keys, values))
@@ -195,7 +191,6 @@ class PackedRows:
             new[offsets[skip:]] = patch
         n_before, rows_before = int(self.slot.numel()), int(self.ends.numel())
         self.ends = torch.cat([self.ends, n_before + offsets + lengths - 1])
-        self.added_starts = n_before + offsets  # the new rows' first tokens
         rows = torch.arange(len(firsts), device=dev) + rows_before
         self.row_of = torch.cat([self.row_of, torch.repeat_interleave(rows, lengths)])
         self.slot = torch.cat([self.slot, new_slot])

@@ -194,9 +194,8 @@ def _fused(
     rows.add(prefix.embeds[col:], [lo])  # type: ignore[index]  # control: the prefix's own tokens
     record: dict[int, tuple[Tensor, Tensor]] = {}
     cells: list[tuple[int, int]] = []
-    copy: tuple[Tensor, Tensor] | None = None
     for k in range(n_layers):
-        packing = rows.packing(receiver=own, record=record, copy=copy)
+        packing = rows.packing(receiver=own, record=record)
         if k + 1 == n_layers:  # only the rows' last tokens (and the receiver's states) are read
             packing = replace(packing, last=torch.unique(torch.cat([own, rows.ends])))
         rows.x = run_layer(model, base, k, rows.x, packing=packing)  # type: ignore[arg-type]
@@ -204,11 +203,9 @@ def _fused(
         mine = live[k] if k in group else []
         skip = 2 if k == group[0] else 0  # controls resumed from here: whole, last column only
         firsts = [0, width - 1][:skip] + [cols[j] - col for j in mine]
-        copy = None
         if firsts:
-            new = rows.add(resid[k], firsts, skip, vals[k, mine] if mine else None)
+            rows.add(resid[k], firsts, skip, vals[k, mine] if mine else None)
             cells.extend((k, j) for j in mine)
-            copy = _copies(rows, new, own, lo)
     hidden = rows.x[0, rows.ends]  # type: ignore[index]
     if isinstance(readout, LogitDiff):
         out = readout.from_hidden(model, hidden).float().cpu()
@@ -235,16 +232,6 @@ def _fused(
             model, receiver, values, cols, rest_live, readout, rest, max_rows, clean, scores, "packed"
         )
     return scores[layers], receiver
-
-
-def _copies(rows: PackedRows, new: Tensor, own: Tensor, lo: int) -> tuple[Tensor, Tensor]:
-    """(dst, src) for the next layer call: the new rows' tokens past their first (patched)
-    column, in the receiver row's columns, take the receiver token's projections there (the
-    same input: a patch at layer l reaches other columns only through layer l + 1's attention).
-    The control rows are among them, so a misplaced copy shows in their check."""
-    slot = rows.slot[new]
-    keep = (slot >= lo) & ~torch.isin(new, rows.added_starts)
-    return new[keep], own[slot[keep] - lo]
 
 
 def _receiver_trace(
