@@ -126,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
         if row and split == "auto":  # the false run as a packed row of its patched run (prompt_rows)
             both, false_run = patch_prompt(m, true_run, p.false_ids, values, positions, readout)
         else:  # the false run traced first, reusing the true run's KV prefix; every position
-            false_run = patching.trace(m, p.false_ids, start=p.positions[0], prefix=true_run, keep_kv=True)
+            start = (
+                p.own_start if other is None else p.positions[0]
+            )  # within a model: from the first difference
+            false_run = patching.trace(m, p.false_ids, start=start, prefix=true_run, keep_kv=True)
             both = patching.patch_cells(m, false_run, values, positions, readout, split=split)
         n = len(p.positions)
         cells = [both[:, :n]] if other is None else [both[:, :n], both[:, n:]]

@@ -146,17 +146,16 @@ def _first_difference(prefix: Trace, ids: Tensor) -> int:
     return int(differ[0]) if differ.numel() else ids.shape[1]
 
 
-def _plan(model: nn.Module, prefix: Trace, ids: Tensor, cols: list[int]) -> tuple[int, int, Tensor] | None:
-    """(first recomputed column, first differing column, the new tokens' first-layer inputs)
-    when the receiver can be a packed row on ``prefix``; None otherwise."""
+def _plan(model: nn.Module, prefix: Trace, ids: Tensor, cols: list[int]) -> tuple[int, Tensor] | None:
+    """(first differing column, the new tokens' first-layer inputs) when the receiver can be a
+    packed row on ``prefix`` (a shared first token, two or more new ones); None otherwise."""
     first = _first_difference(prefix, ids)
-    col = min(cols[0], first)
-    if not (1 <= col and first < ids.shape[1] and ids.shape[1] - col > 1):
+    if not (1 <= min(cols[0], first) and first < ids.shape[1] - 1):
         return None
     if prefix.start != 0 or not reusable(prefix, model, ids, first):
         return None
     inputs = _first_inputs(model, prefix, ids[:, first:])
-    return None if inputs is None else (col, first, inputs)
+    return None if inputs is None else (first, inputs)
 
 
 def _fused(
@@ -168,7 +167,6 @@ def _fused(
     readout: Readout,
     layers: Sequence[int] | None,
     max_rows: int,
-    col: int,
     first: int,
     inputs: Tensor,
 ) -> tuple[Tensor, Trace]:
@@ -180,12 +178,13 @@ def _fused(
         raise ValueError(
             f"values must have shape [n_layers={n_layers}, n_positions={len(cols)}, d]; got {tuple(values.shape)}"
         )
-    base = rebased(prefix, col)
-    width, lo = ids.shape[1] - col, first - col
     # before the first differing token the receiver's states are the prefix's own
     noop = noop_cells(prefix, values, cols) & torch.tensor([c < first for c in cols])
     noop_rows = noop.tolist()
     live = {k: [j for j, d in enumerate(noop_rows[k]) if not d] for k in layers}
+    col = min([first] + [cols[j] for row in live.values() for j in row])  # the first recomputed column
+    base = rebased(prefix, col)
+    width, lo = ids.shape[1] - col, first - col
     group = layer_groups(layers, max((len(r) for r in live.values()), default=1), max_rows)[0]
     resid = prefix.resid_post[:, col:].clone()  # the receiver's, its columns >= first filled per layer
     vals = values.to(resid.device, resid.dtype)
