@@ -111,10 +111,11 @@ def patch_prompt(
     tokens, e.g. a pair's false statement after its true one), that run computed in the same
     pass. ``prefix``: a whole-prompt ``trace(..., keep_kv=True)`` of the same model. Returns
     the [len(layers), n] scores and the receiver's trace (resid_post, kept keys/values, logits:
-    what ``trace(model, input_ids, start=positions[0], prefix=prefix, keep_kv=True)`` gives,
-    up to float rounding; it recomputes from the earlier of ``positions[0]`` and the first
-    differing token)."""
+    what ``trace(model, input_ids, start=..., prefix=prefix, keep_kv=True)`` gives, up to
+    float rounding; it recomputes from the first column a live cell or the first differing
+    token needs)."""
     ids = input_ids.reshape(1, -1) if input_ids.ndim == 1 else input_ids
+    ids = ids.to(prefix.input_ids.device)  # the model's input device (``trace`` put them there)
     n = ids.shape[1]
     cols = prefix.columns(positions) if prefix.n_tokens == n else []
     plan = _plan(model, prefix, ids, cols) if cols else None
