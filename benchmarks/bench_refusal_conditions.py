@@ -65,8 +65,13 @@ def main() -> None:
                 rows += [(c, p) for p in prompts]
         total["one condition at a time"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        ivs = row_interventions([c for c, _ in rows], target, sites, n_layers, config.alpha)
-        batched = generate(model, tok, [p for _, p in rows], interventions=ivs, **kw)
+        # as the analysis does (refusal.run): rows sorted by prompt length, so a batch pads little
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i][1]))
+        ivs = row_interventions([rows[i][0] for i in order], target, sites, n_layers, config.alpha)
+        done = generate(model, tok, [rows[i][1] for i in order], interventions=ivs, **kw)
+        batched = [""] * len(rows)
+        for i, text in zip(order, done, strict=True):
+            batched[i] = text
         total["conditions batched"] += time.perf_counter() - t0
         same &= batched == reference
         print(f"{target}: {len(rows)} completions, identical: {batched == reference}")
