@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from postmech_eval.analyses.refusal.plan import KINDS, format_prompts, preflight, resolve_site, train_sets  # noqa: E402
 from postmech_eval.analyses.refusal.report import CONDITIONS  # noqa: E402
-from postmech_eval.analyses.refusal.run import RefusalConfig, _interventions, row_interventions  # noqa: E402
+from postmech_eval.analyses.refusal.run import RefusalConfig, _interventions, hook_kind, row_interventions  # noqa: E402
 from postmech_eval.engine.generation import generate  # noqa: E402
 from postmech_eval.models.pair import ModelPair  # noqa: E402
 
@@ -65,8 +65,8 @@ def main() -> None:
                 rows += [(c, p) for p in prompts]
         total["one condition at a time"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        # as the analysis does (refusal.run): rows sorted by prompt length, so a batch pads little
-        order = sorted(range(len(rows)), key=lambda i: len(rows[i][1]))
+        # as the analysis does (refusal.run): rows grouped by hook kind, then by prompt length
+        order = sorted(range(len(rows)), key=lambda i: (hook_kind(rows[i][0]), len(rows[i][1])))
         ivs = row_interventions([rows[i][0] for i in order], target, sites, n_layers, config.alpha)
         done = generate(model, tok, [rows[i][1] for i in order], interventions=ivs, **kw)
         batched = [""] * len(rows)

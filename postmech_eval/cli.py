@@ -23,7 +23,7 @@ def _check_metadata(raw: str | None, tasks: tuple[str, ...]) -> None:
     if raw:
         meta = _parse_metadata(raw)
     fields = {t: set(config_fields(t)) for t in tasks if t in ANALYSES}
-    from postmech_eval.harness.task import HUB_METADATA_KEYS, STATEMENT_HUB_KEYS
+    from postmech_eval.analyses.catalogue import HUB_METADATA_KEYS, STATEMENT_HUB_KEYS
 
     valid = set().union(*fields.values()) | (
         {"dataset", "split"} if "postmech_statements_mc" in tasks else set()
@@ -40,7 +40,7 @@ def _check_metadata(raw: str | None, tasks: tuple[str, ...]) -> None:
     for task, names in fields.items():
         config = build_config(task, {k: v for k, v in meta.items() if k in names})
         if not spec_for(task).from_hub:  # hub docs are built (and checked) in the run
-            spec_for(task).load()[2](config)  # reads (and validates) the task's data files
+            spec_for(task).items_loader()(config)  # reads (and validates) the task's data files
 
 
 def _parse_metadata(raw: str) -> dict:

@@ -109,3 +109,22 @@ def test_bad_pair_or_task_is_one_line_before_lm_eval_starts(tmp_path: Path):
     proc = postmech_eval("run", "--tasks", "postmech_truth_prob", "--output-dir", str(tmp_path / "o"))
     assert proc.returncode == 2 and "Did you mean 'postmech_truth_probe'?" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_the_checks_before_lm_eval_import_no_torch(tmp_path: Path):
+    """Every check ``run`` makes before launching lm_eval (pair, tasks, settings, every task's
+    data files, the output folder) runs on the light modules: torch, sklearn and transformers
+    are the child's to import (they cost the parent ~8 s on a 2-core machine otherwise)."""
+    code = (
+        "import subprocess, sys\n"
+        "class Launched(Exception): pass\n"
+        "def launch(*a, **k): raise Launched()\n"
+        "subprocess.Popen = launch\n"
+        "from postmech_eval import cli\n"
+        "try:\n"
+        f"    cli.main(['run', '--output-dir', {str(tmp_path / 'o')!r}, '--metadata', '{{\"seed\": 3}}'])\n"
+        "except Launched:\n"
+        "    print('LAUNCHED', sorted(m for m in ('torch', 'sklearn', 'transformers', 'scipy') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert "LAUNCHED []" in proc.stdout, proc.stdout + proc.stderr[-2000:]

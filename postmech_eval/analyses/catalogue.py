@@ -126,54 +126,82 @@ class AnalysisSpec:
         return self.docs != "postmech_eval.harness.task:load_docs"
 
     def load(self) -> tuple[Callable[..., Any], type, Callable[..., list[dict]]]:
-        return _resolve(self.run), _resolve(self.config), _resolve(self.items)
+        return _resolve(self.run), self.config_class(), self.items_loader()
 
+    def config_class(self) -> type:
+        """The settings dataclass alone (its module imports no torch: checks stay cheap)."""
+        return _resolve(self.config)
+
+    def items_loader(self) -> Callable[..., list[dict]]:
+        return _resolve(self.items)
+
+
+#: The hub variant's dataset settings (``{kind}_{field}``, see ``hub_docs``; a test keeps them equal).
+HUB_METADATA_KEYS: tuple[str, ...] = tuple(
+    f"{kind}_{field}"
+    for kind in ("harmful", "harmless")
+    for field in ("dataset", "column", "split", "empty_column", "max_items")
+) + ("hub_cache_dir",)
+#: The truth hub variants' dataset settings (``statement_hub.DEFAULTS``; a test keeps them equal).
+STATEMENT_HUB_KEYS: tuple[str, ...] = (
+    "statements_dataset",
+    "statements_split",
+    "statement_column",
+    "label_column",
+    "dataset_column",
+)
 
 _REFUSAL = "postmech_eval.analyses.refusal.run"
+_REFUSAL_CONFIG = "postmech_eval.analyses.refusal.config"
 _TRUTH = "postmech_eval.analyses.truth.run"
+_TRUTH_CONFIG = "postmech_eval.analyses.truth.config"
 _STATEMENT_HUB = "postmech_eval.harness.statement_hub:load_docs"
 DEFAULT_DOCS = "postmech_eval.harness.task:load_docs"
 ANALYSES: dict[str, AnalysisSpec] = {
     "postmech_refusal_transfer": AnalysisSpec(
-        run=f"{_REFUSAL}:run", config=f"{_REFUSAL}:RefusalConfig", items=f"{_REFUSAL}:default_items"
+        run=f"{_REFUSAL}:run",
+        config=f"{_REFUSAL_CONFIG}:RefusalConfig",
+        items=f"{_REFUSAL_CONFIG}:default_items",
     ),
     # Same analysis; its docs come from hub datasets (hub_docs builds the files).
     "postmech_refusal_transfer_hub": AnalysisSpec(
         run=f"{_REFUSAL}:run",
-        config=f"{_REFUSAL}:RefusalConfig",
-        items=f"{_REFUSAL}:default_items",
+        config=f"{_REFUSAL_CONFIG}:RefusalConfig",
+        items=f"{_REFUSAL_CONFIG}:default_items",
         docs="postmech_eval.harness.hub_docs:load_docs",
     ),
     "postmech_truth_probe": AnalysisSpec(
-        run=f"{_TRUTH}:run_probe", config=f"{_TRUTH}:TruthProbeConfig", items=f"{_TRUTH}:default_probe_items"
+        run=f"{_TRUTH}:run_probe",
+        config=f"{_TRUTH_CONFIG}:TruthProbeConfig",
+        items=f"{_TRUTH_CONFIG}:default_probe_items",
     ),
     # Same analyses; their statements come from one hub dataset (statement_hub builds the files).
     "postmech_truth_probe_hub": AnalysisSpec(
         run=f"{_TRUTH}:run_probe",
-        config=f"{_TRUTH}:TruthProbeConfig",
-        items=f"{_TRUTH}:default_probe_items",
+        config=f"{_TRUTH_CONFIG}:TruthProbeConfig",
+        items=f"{_TRUTH_CONFIG}:default_probe_items",
         docs=_STATEMENT_HUB,
     ),
     "postmech_truth_steering_hub": AnalysisSpec(
         run=f"{_TRUTH}:run_steering",
-        config=f"{_TRUTH}:TruthSteeringConfig",
-        items=f"{_TRUTH}:default_steering_items",
+        config=f"{_TRUTH_CONFIG}:TruthSteeringConfig",
+        items=f"{_TRUTH_CONFIG}:default_steering_items",
         docs=_STATEMENT_HUB,
     ),
     "postmech_truth_steering": AnalysisSpec(
         run=f"{_TRUTH}:run_steering",
-        config=f"{_TRUTH}:TruthSteeringConfig",
-        items=f"{_TRUTH}:default_steering_items",
+        config=f"{_TRUTH_CONFIG}:TruthSteeringConfig",
+        items=f"{_TRUTH_CONFIG}:default_steering_items",
     ),
     "postmech_knowledge_patching": AnalysisSpec(
         run="postmech_eval.analyses.knowledge.run:run",
         config="postmech_eval.analyses.knowledge.config:KnowledgeConfig",
-        items="postmech_eval.analyses.knowledge.run:default_items",
+        items="postmech_eval.analyses.knowledge.config:default_items",
     ),
     "postmech_entropy_neurons": AnalysisSpec(
         run="postmech_eval.analyses.confidence.run:run",
-        config="postmech_eval.analyses.confidence.run:ConfidenceConfig",
-        items="postmech_eval.analyses.confidence.run:default_items",
+        config="postmech_eval.analyses.confidence.config:ConfidenceConfig",
+        items="postmech_eval.analyses.confidence.config:default_items",
     ),
 }
 
@@ -186,11 +214,10 @@ def spec_for(task: str) -> AnalysisSpec:
 
 def config_fields(task: str) -> tuple[str, ...]:
     """The analysis settings of ``task`` (its config dataclass' fields)."""
-    _, config_cls, _ = spec_for(task).load()
+    config_cls = spec_for(task).config_class()
     return tuple(sorted(f.name for f in dataclasses.fields(config_cls) if f.init))
 
 
 def build_config(task: str, kwargs: dict[str, Any]):
     """The task's config from (possibly string) values; bad keys and values are refused."""
-    _, config_cls, _ = spec_for(task).load()
-    return config_cls.from_kwargs(kwargs)
+    return spec_for(task).config_class().from_kwargs(kwargs)

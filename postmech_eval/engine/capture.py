@@ -95,7 +95,10 @@ def slice_interventions(
         if isinstance(iv, Patch) and iv.values.shape[0] == n and n > 1:
             iv = Patch(site=iv.site, values=iv.values[start:stop], positions=iv.positions)
         elif isinstance(iv, AddVector) and iv.vector.dim() == 2:
-            iv = dataclasses.replace(iv, vector=iv.vector[start:stop])
+            rows = iv.vector[start:stop]
+            if float(rows.norm()) == 0.0:
+                continue  # no row of this batch is steered (adding zeros changes nothing)
+            iv = dataclasses.replace(iv, vector=rows)
         elif isinstance(iv, AblateDirection) and iv.direction.dim() == 2:
             rows = iv.direction[start:stop]
             if float(rows.norm()) == 0.0:

@@ -29,6 +29,8 @@ from lm_eval.api.task import ConfigurableTask
 from postmech_eval import __version__
 from postmech_eval.analyses.catalogue import (  # noqa: F401  (spec_for, build_config: used by the model)
     ANALYSES,
+    HUB_METADATA_KEYS,
+    STATEMENT_HUB_KEYS,
     _resolve,
     build_config,
     config_fields,
@@ -57,20 +59,6 @@ POSTMECH_MODEL_ARGS: tuple[str, ...] = (
     "device",
     "dtype",
     "trust_remote_code",
-)
-#: The hub variant's dataset settings (``{kind}_{field}``, see ``hub_docs``; a test keeps them equal).
-HUB_METADATA_KEYS: tuple[str, ...] = tuple(
-    f"{kind}_{field}"
-    for kind in ("harmful", "harmless")
-    for field in ("dataset", "column", "split", "empty_column", "max_items")
-) + ("hub_cache_dir",)
-#: The truth hub variants' dataset settings (``statement_hub.DEFAULTS``; a test keeps them equal).
-STATEMENT_HUB_KEYS: tuple[str, ...] = (
-    "statements_dataset",
-    "statements_split",
-    "statement_column",
-    "label_column",
-    "dataset_column",
 )
 #: What lm-eval itself puts in a task's metadata, and the suite version the task class adds
 #: (``check --baseline`` refuses a baseline made by another suite version).
@@ -128,7 +116,7 @@ def check_requested(names: list[str], metadata: dict[str, Any]) -> None:
     for task in tasks:
         config = build_config(task, config_kwargs(task, metadata))
         if not spec_for(task).from_hub:  # hub docs are built (and checked) when lm-eval loads them
-            spec_for(task).load()[2](config)
+            spec_for(task).items_loader()(config)
 
 
 def config_kwargs(task: str, metadata: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +138,7 @@ def load_docs(task: str, **metadata: Any):
 
     kwargs = config_kwargs(task, metadata)
     config = build_config(task, kwargs)
-    _, _, default_items = spec_for(task).load()
+    default_items = spec_for(task).items_loader()
     items = default_items(config)
     if not items:
         raise UserError(f"Task {task!r} has no test items with config {kwargs}.")

@@ -39,11 +39,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from postmech_eval.config import UserError, suggestion
+
+if TYPE_CHECKING:
+    from torch import nn
 
 PREFIX = "gguf:"
 _META_FILE = "postmech_gguf.json"

@@ -12,22 +12,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-import torch
-from torch import nn
-
 from postmech_eval.config import UserError
-from postmech_eval.engine.arch import spec_for_config
 from postmech_eval.models.gguf import hf_dir as gguf_hf_dir
 from postmech_eval.models.gguf import is_gguf_spec
 
 BASE_REFUSAL_TEMPLATE = "User: {instruction}\nAssistant:"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-_DTYPES = {
-    "float32": torch.float32,
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "auto": "auto",
-}
+#: dtype names -> torch attribute ("auto" is HF's); resolved at load time, so resolving a spec
+#: (the CLI's check before lm_eval starts) imports no torch
+_DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16", "auto": "auto"}
 
 
 def resolve_spec(spec: str) -> str:
@@ -112,6 +105,8 @@ def load_config(spec: str, trust_remote_code: bool = False) -> Any:
             raise UserError(f"Cannot read the config of {spec!r} at {where}: {e}") from None
     else:
         cfg = _hub_fetchable(where, trust_remote_code)
+    from postmech_eval.engine.arch import spec_for_config
+
     spec_for_config(cfg)
     return cfg
 
@@ -122,19 +117,21 @@ def load_model(
     device: str = "cpu",
     trust_remote_code: bool = False,
     attn_implementation: str | None = None,
-) -> tuple[nn.Module, Any]:
+) -> tuple[Any, Any]:
     """(model in eval mode, tokenizer with left padding and a pad token).
 
     ``device="auto"`` uses ``device_map="auto"`` (accelerate) for models
     larger than one device.
     """
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if dtype not in _DTYPES:
         raise UserError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}")
     load_config(spec, trust_remote_code)  # fails fast: bad spec or unsupported family
     where = resolve_spec(spec)
-    kwargs: dict[str, Any] = {"dtype": _DTYPES[dtype], "trust_remote_code": trust_remote_code}
+    torch_dtype = _DTYPES[dtype] if dtype == "auto" else getattr(torch, _DTYPES[dtype])
+    kwargs: dict[str, Any] = {"dtype": torch_dtype, "trust_remote_code": trust_remote_code}
     if attn_implementation is not None:
         kwargs["attn_implementation"] = attn_implementation
     if device == "auto":

@@ -6,7 +6,20 @@ known from theory; this package runs the affected analyses on (M, rewrite of M) 
 expected vs observed with pass / fail.
 """
 
+from typing import Any
+
 from postmech_eval.selftest.checks import Check
-from postmech_eval.selftest.run import PAIRS, Report, selftest, selftest_spec
+
+_FROM_RUN = ("PAIRS", "Report", "selftest", "selftest_spec")
+
+
+def __getattr__(name: str) -> Any:
+    """The runner's names on first use, so importing a submodule (the CLI's table) stays light."""
+    if name in _FROM_RUN:
+        from postmech_eval.selftest import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["PAIRS", "Check", "Report", "selftest", "selftest_spec"]

@@ -6,9 +6,9 @@ the analysis that uses them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from numbers import Integral, Real
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from postmech_eval.config import Config, Constraint, Interval, NonEmpty, Options
 from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
@@ -102,3 +102,23 @@ def resolve_max_pairs(setting: int | str, n_layers: int, device_type: str) -> tu
     if n_layers > DEEP_LAYERS and device_type == "cpu":
         return DEEP_CPU_PAIRS, f"auto: {n_layers} layers > {DEEP_LAYERS} on cpu"
     return AUTO_PAIRS, f"auto: {n_layers} layers on {device_type}"
+
+
+def default_items(config: KnowledgeConfig) -> list[dict[str, Any]]:
+    """The task's documents: every statement of the configured datasets and split (all of a
+    user file that has no split column)."""
+    from postmech_eval.config import UserError
+    from postmech_eval.data import load_statements
+
+    out: list[dict[str, Any]] = []
+    for name in config.datasets:
+        rows = load_statements(name, "all", data_dir=config.data_dir)
+        if config.data_dir is not None and not any(s.subject and s.object for s in rows):
+            raise UserError(
+                f"knowledge patching pairs statements by their 'subject' and 'object' columns; dataset "
+                f"{name!r} in {config.data_dir} has none (add them, e.g. subject=city, object=country)"
+            )
+        if config.split != "all" and all(s.split for s in rows):
+            rows = [s for s in rows if s.split == config.split]
+        out += [asdict(s) for s in rows]
+    return out

@@ -22,7 +22,12 @@ import torch
 
 from postmech_eval.analyses import AnalysisResult
 from postmech_eval.analyses.knowledge import report
-from postmech_eval.analyses.knowledge.config import DEFAULT_DATASETS, KnowledgeConfig, resolve_max_pairs  # noqa: F401
+from postmech_eval.analyses.knowledge.config import (  # noqa: F401
+    DEFAULT_DATASETS,
+    KnowledgeConfig,
+    default_items,
+    resolve_max_pairs,
+)
 from postmech_eval.analyses.knowledge.pairs import (
     SUFFIX,
     StatementPair,
@@ -39,26 +44,6 @@ from postmech_eval.engine.prompt_rows import patch_prompt
 from postmech_eval.engine.shard import all_gather, map_items
 
 log = logging.getLogger(__name__)
-
-
-def default_items(config: KnowledgeConfig) -> list[dict[str, Any]]:
-    """The task's documents: every statement of the configured datasets and split (all of a
-    user file that has no split column)."""
-    from postmech_eval.config import UserError
-    from postmech_eval.data import load_statements
-
-    out: list[dict[str, Any]] = []
-    for name in config.datasets:
-        rows = load_statements(name, "all", data_dir=config.data_dir)
-        if config.data_dir is not None and not any(s.subject and s.object for s in rows):
-            raise UserError(
-                f"knowledge patching pairs statements by their 'subject' and 'object' columns; dataset "
-                f"{name!r} in {config.data_dir} has none (add them, e.g. subject=city, object=country)"
-            )
-        if config.split != "all" and all(s.split for s in rows):
-            rows = [s for s in rows if s.split == config.split]
-        out += [asdict(s) for s in rows]
-    return out
 
 
 class _ModelRun:

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from postmech_eval.analyses.refusal.config import KINDS, train_sets  # noqa: F401  (re-exported)
 from postmech_eval.analyses.refusal.search import SearchResult, search_site
 from postmech_eval.config import UserError
 from postmech_eval.estimators.refusal_direction import (
@@ -27,7 +28,6 @@ from postmech_eval.estimators.refusal_direction import (
     refusal_token_ids,
 )
 
-KINDS: tuple[str, ...] = ("harmful", "harmless")
 WHICH: tuple[str, ...] = ("base", "post")
 #: Fraction of depth of METHODS §4's default layer (floor(0.35 L); 11 for L = 32).
 DEFAULT_LAYER_FRACTION = 0.35
@@ -108,33 +108,6 @@ def check_items(items: Sequence[dict[str, Any]]) -> None:
             raise UserError(
                 f"items[{i}]: field 'kind' must be one of {list(KINDS)}. Got {item.get('kind')!r}."
             )
-
-
-def train_sets(config: Any, kind: str) -> tuple[list[Any], list[Any]]:
-    """(train, test) instructions of ``kind``: the file's own split, else a seeded split.
-
-    Bundled files carry a fixed 80/20 split; a user file (``harmful_path``/``harmless_path``)
-    without 'split' fields is split with ``config.seed`` and ``config.test_fraction``.
-    Empty or malformed files raise (naming file and line) from the data loader.
-    """
-    from postmech_eval.data import load_instructions
-
-    path = getattr(config, f"{kind}_path")
-    rows = load_instructions(kind, "all", path=Path(path) if path else None)
-    if all(r.split in ("train", "test") for r in rows):
-        train = [r for r in rows if r.split == "train"]
-        test = [r for r in rows if r.split == "test"]
-    else:
-        order = list(range(len(rows)))
-        random.Random(f"{config.seed}:{kind}:split").shuffle(order)
-        n_test = max(1, round(config.test_fraction * len(rows))) if len(rows) > 1 else 0
-        test = [rows[i] for i in sorted(order[:n_test])]
-        train = [rows[i] for i in sorted(order[n_test:])]
-    if not train:
-        raise UserError(
-            f"No training instructions of kind {kind!r} (file {path or 'bundled'}); need at least one."
-        )
-    return train, test
 
 
 def format_prompts(

@@ -32,17 +32,15 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import torch
 
+from postmech_eval.analyses.refusal.config import SCORES, Score  # noqa: F401  (re-exported)
 from postmech_eval.config import UserError
 from postmech_eval.engine.capture import logits_last
 from postmech_eval.engine.hooks import AblateDirection, AddVector
 from postmech_eval.estimators.refusal_direction import RefusalDirection, refusal_logodds, site_for_layer
-
-Score = Literal["generate", "logodds"]
-SCORES: tuple[str, ...] = ("generate", "logodds")
 
 
 @dataclass

@@ -26,7 +26,6 @@ from postmech_eval.config import (
     validate,
 )
 from postmech_eval.data import TRUTH_TRAIN_DATASETS, Statement, load_statements
-from postmech_eval.engine.arch import get_adapter
 from postmech_eval.estimators.bootstrap import N_BOOTSTRAP
 
 TRAIN_DATASETS: tuple[str, ...] = TRUTH_TRAIN_DATASETS
@@ -200,6 +199,8 @@ def _steer_layers(config: TruthSteeringConfig, n_layers: int, layer: int) -> tup
 
 
 def _n_layers(model: Any) -> int:
+    from postmech_eval.engine.arch import get_adapter  # torch: only once a model exists
+
     return get_adapter(model).n_layers
 
 

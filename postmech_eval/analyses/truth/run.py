@@ -263,15 +263,22 @@ def run_steering(
         model, tokenizer = pair.get(which)
         n_layers = _n_layers(model)
         layer = _layer(config, n_layers)
-        read = range(n_layers) if layer is None else [layer]  # auto needs every layer
+        # Every layer, though one is used unless auto: the forward is the same, and these are
+        # then the probe task's cached entries (same step, sites, texts and model), so in a
+        # suite run after postmech_truth_probe the capture is read, not recomputed.
         train_acts[which] = statement_activations(
-            model, tokenizer, texts, read, config.batch_size, context={"model": pair.fingerprint(which)}
+            model,
+            tokenizer,
+            texts,
+            range(n_layers),
+            config.batch_size,
+            context={"model": pair.fingerprint(which)},
         )
     choice = None
     if layer is None:
         layer, choice = choose_layer(train_acts, train, config.probe, config.val_fraction, config.seed)
     for which, a in train_acts.items():
-        probe = fit_probe(a[layer if a.shape[0] > 1 else 0], train, config.probe)
+        probe = fit_probe(a[layer], train, config.probe)
         vectors[which] = torch.tensor(probe.steering_vector_, dtype=torch.float32)
     del train_acts
     steer = _steer_layers(config, n_layers, layer)
