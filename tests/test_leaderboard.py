@@ -374,3 +374,30 @@ def test_figures_are_redrawn_from_the_committed_artifacts(tmp_path):
     names = {e["name"] for entries in written.values() for e in entries}
     assert {"knowledge_heatmaps", "truth_probe", "truth_steering", "refusal_rates", "entropy_neurons",
             "entropy_ablation", "confidence_gap"} <= names  # fmt: skip
+
+
+def test_the_suite_draws_in_two_processes_and_lists_every_figure_once(tmp_path):
+    """``postmech-eval run`` draws the knowledge per-dataset maps in a second process: the
+    manifests are those of a one-process redraw (same names, order and captions), and every
+    listed PNG + SVG exists."""
+    import shutil
+
+    from postmech_eval.suite import figures
+    from postmech_eval.suite.launch import write_run_figures
+
+    src = REPO / "leaderboard" / "runs" / "organism_base__organism_sft" / "artifacts"
+    one, two = tmp_path / "one", tmp_path / "two"
+    for dst in (one, two):
+        shutil.copytree(
+            src, dst, ignore=shutil.ignore_patterns("*.png", "*.svg", "figures.json", "*.safetensors")
+        )
+    figures.write_figures([one])
+    write_run_figures(two, list(figures.DRAWERS), tmp_path / "figures.log")
+    assert (tmp_path / "figures.log").read_text() == ""
+    for task in figures.DRAWERS:
+        a, b = figures.manifest(one / task), figures.manifest(two / task)
+        assert a and b == a
+        assert all((two / task / e["svg"]).is_file() for e in b)
+    names = [e["name"] for e in figures.manifest(two / "postmech_knowledge_patching")]
+    assert names[:2] == ["knowledge_heatmaps", "knowledge_heatmaps_cross"]
+    assert len([n for n in names if n.startswith("knowledge_heatmaps_dataset_")]) >= 2

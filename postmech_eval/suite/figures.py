@@ -14,6 +14,7 @@ writes ``figures.json`` per task: the manifest the report reads for order and ca
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import logging
 import math
@@ -25,6 +26,8 @@ from postmech_eval.atomic import write_text
 
 logger = logging.getLogger("postmech_eval.suite.figures")
 MANIFEST = "figures.json"
+#: which figures (by name) to build and save; None = all
+Keep = Callable[[str], bool] | None
 #: task -> (perspective shown in the report, its order)
 ANALYSES: dict[str, tuple[str, int]] = {
     "postmech_knowledge_patching": ("Knowledge storage (causal patching)", 0),
@@ -50,34 +53,34 @@ def _result(folder: Path) -> dict:
     return _json(path) if path.is_file() else {}
 
 
-def _knowledge(folder: Path) -> list[dict]:
+def _knowledge(folder: Path, keep: Keep = None) -> list[dict]:
     from postmech_eval.analyses.knowledge import figures
 
     payload = _json(folder / "knowledge_heatmaps.json")
     examples = figures.example_pairs(_jsonl(folder / "records.jsonl"))
-    return figures.figures(payload, figures.layout_from_json(payload), examples)
+    return figures.figures(payload, figures.layout_from_json(payload), examples, keep)
 
 
-def _truth_probe(folder: Path) -> list[dict]:
+def _truth_probe(folder: Path, keep: Keep = None) -> list[dict]:
     from postmech_eval.analyses.truth import figures
 
     return [figures.probe_figure(_json(folder / "truth_probe_sweep.json"), _result(folder))]
 
 
-def _truth_steering(folder: Path) -> list[dict]:
+def _truth_steering(folder: Path, keep: Keep = None) -> list[dict]:
     from postmech_eval.analyses.truth import figures
 
     return [figures.steering_figure(_jsonl(folder / "records.jsonl"), _result(folder))]
 
 
-def _refusal(folder: Path) -> list[dict]:
+def _refusal(folder: Path, keep: Keep = None) -> list[dict]:
     from postmech_eval.analyses.refusal import figures
 
     directions = folder / "refusal_directions.json"
     return [figures.refusal_figure(_result(folder), _json(directions) if directions.is_file() else None)]
 
 
-def _confidence(folder: Path) -> list[dict]:
+def _confidence(folder: Path, keep: Keep = None) -> list[dict]:
     from postmech_eval.analyses.confidence import figures
 
     tables = {w: _json(folder / f"entropy_neurons_{w}.json") for w in ("base", "post")}
@@ -90,7 +93,7 @@ def _confidence(folder: Path) -> list[dict]:
 
 
 #: task -> (the artifact files it needs, the drawing function)
-DRAWERS: dict[str, tuple[tuple[str, ...], Callable[[Path], list[dict]]]] = {
+DRAWERS: dict[str, tuple[tuple[str, ...], Callable[[Path, Keep], list[dict]]]] = {
     "postmech_knowledge_patching": (("knowledge_heatmaps.json",), _knowledge),
     "postmech_truth_probe": (("truth_probe_sweep.json", "result.json"), _truth_probe),
     "postmech_truth_steering": (("records.jsonl", "result.json"), _truth_steering),
@@ -109,33 +112,43 @@ def drawable(folder: Path, task: str) -> bool:
     return all((folder / name).is_file() for name in DRAWERS[task][0])
 
 
-def draw(folder: Path, task: str) -> list[dict]:
-    """The task's figures in memory: ``{name, figure, caption, main}`` each, empty when the
-    folder lacks an input or an input does not parse (logged, never raised: a figure is
-    never worth losing a report over)."""
+def draw(folder: Path, task: str, keep: Keep = None) -> list[dict]:
+    """The task's figures in memory: ``{name, figure, caption, main}`` each (those ``keep``
+    accepts), empty when the folder lacks an input or an input does not parse (logged, never
+    raised: a figure is never worth losing a report over)."""
     if not drawable(folder, task):
         return []
     try:
-        return DRAWERS[task][1](folder)
+        entries = DRAWERS[task][1](folder, keep)
     except (ImportError, OSError, ValueError, KeyError, TypeError, IndexError) as err:
         logger.warning("%s: cannot draw %s figures (%s: %s)", folder, task, type(err).__name__, err)
         return []
+    return [e for e in entries if keep is None or keep(e["name"])]
 
 
-def write_task(folder: Path, task: str) -> list[dict]:
-    """Draw and save one task's figures (PNG + SVG) and its manifest; returns the manifest."""
+def write_task(folder: Path, task: str, keep: Keep = None) -> list[dict]:
+    """Draw and save one task's figures (PNG + SVG); returns their manifest entries. The
+    manifest itself is written only when every figure was drawn (``keep`` None)."""
     from postmech_eval.analyses import figstyle
 
     entries = []
-    for entry in draw(folder, task):
+    for entry in draw(folder, task, keep):
         paths = figstyle.save(entry["figure"], folder / entry["name"])
         entries.append({
             "name": entry["name"], "png": Path(paths["png"]).name, "svg": Path(paths["svg"]).name,
             "caption": entry["caption"], "main": bool(entry["main"]), "task": task,
         })  # fmt: skip
+    if keep is None:
+        write_manifest(folder, entries)
+    return entries
+
+
+def write_manifest(folder: Path, entries: list[dict]) -> None:
+    """``figures.json``: the report's order and captions of the task's figures."""
+    from postmech_eval.analyses import figstyle
+
     if entries:
         write_text(folder / MANIFEST, json.dumps({"dpi": figstyle.DPI, "figures": entries}, indent=1))
-    return entries
 
 
 def write_figures(paths: Sequence[str | Path]) -> dict[Path, list[dict]]:
@@ -171,10 +184,18 @@ def order(task: str) -> float:
 
 
 def run_cli(argv: Sequence[str] | None = None) -> int:
-    """``python -m postmech_eval.suite.figures DIR...``: redraw, print what was written."""
+    """``python -m postmech_eval.suite.figures DIR...``: redraw, print what was written. With
+    ``--only PATTERN`` (one task folder): only the figures whose name matches, no manifest,
+    and each entry printed as a JSON line (the suite's second drawing process)."""
     parser = argparse.ArgumentParser(prog="python -m postmech_eval.suite.figures", description=__doc__)
     parser.add_argument("paths", nargs="+", metavar="DIR")
+    parser.add_argument("--only", metavar="PATTERN", help="fnmatch pattern of figure names (one task folder)")
     args = parser.parse_args(argv)
+    if args.only is not None:
+        folder = Path(args.paths[0])
+        for e in write_task(folder, folder.name, lambda name: fnmatch.fnmatchcase(name, args.only)):
+            print(json.dumps(e))
+        return 0
     written = write_figures(args.paths)
     for folder, entries in written.items():
         for e in entries:

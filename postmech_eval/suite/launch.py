@@ -122,28 +122,45 @@ def _stream(proc: subprocess.Popen, log, verbose: bool) -> None:
             sys.stderr.flush()
 
 
+#: the knowledge figures the second drawing process saves (the per-dataset maps): with them
+#: the two processes' shares are about equal (organisms: ~8 s each of ~16 s of drawing)
+SECOND_PROCESS_FIGURES = "knowledge_heatmaps_dataset_*"
+
+
 def write_run_figures(artifacts_dir: Path, tasks: Sequence[str], log_path: Path) -> None:
-    """Every finished task's figures, the knowledge task's in a second process beside the
-    others (its nine PNG + SVG pairs take as long as the other four tasks' together: on the
-    organisms ~8 s of the ~13). Drawn after lm_eval exits: drawn during the run, at any CPU
-    priority, they slowed the analyses on 2 cores by about as much as they saved."""
-    from postmech_eval.suite.figures import write_figures
+    """Every finished task's figures, in two processes (drawing is single-threaded Python and
+    the machine has at least two cores): a child saves the knowledge task's per-dataset maps,
+    this process everything else, then writes the knowledge manifest from both shares. Drawn
+    after lm_eval exits: drawn during the run, at any CPU priority, they slowed the analyses
+    on 2 cores by about as much as they saved."""
+    import fnmatch
+    import json
+
+    from postmech_eval.suite.figures import write_figures, write_manifest, write_task
 
     folders = [artifacts_dir / t for t in tasks if (artifacts_dir / t).is_dir()]
-    big = [f for f in folders if f.name == "postmech_knowledge_patching"]
-    child = None
-    if big and len(folders) > 1:
-        with log_path.open("a", encoding="utf-8") as log:
-            child = subprocess.Popen(
-                [sys.executable, "-m", "postmech_eval.suite.figures", str(big[0])],
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                env=child_env(),
-            )
-        folders = [f for f in folders if f not in big]
-    write_figures(folders)
-    if child is not None and child.wait() != 0:
-        write_figures(big)  # the child failed: draw them here (warnings are in the log)
+    big = next((f for f in folders if f.name == "postmech_knowledge_patching"), None)
+    if big is None:
+        write_figures(folders)
+        return
+    with log_path.open("a", encoding="utf-8") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "postmech_eval.suite.figures", str(big), "--only", SECOND_PROCESS_FIGURES],
+            stdout=subprocess.PIPE, stderr=log, text=True, env=child_env(),
+        )  # fmt: skip
+    write_figures([f for f in folders if f != big])
+    task = big.name
+    mine = write_task(big, task, lambda name: not fnmatch.fnmatchcase(name, SECOND_PROCESS_FIGURES))
+    out, _ = child.communicate()
+    try:
+        theirs = (
+            [json.loads(line) for line in out.splitlines() if line.strip()] if child.returncode == 0 else None
+        )
+    except ValueError:
+        theirs = None
+    if theirs is None:  # the child failed: draw its share here (its warnings are in the log)
+        theirs = write_task(big, task, lambda name: fnmatch.fnmatchcase(name, SECOND_PROCESS_FIGURES))
+    write_manifest(big, mine + theirs)
 
 
 def _show(path: Path) -> str:

@@ -16,6 +16,7 @@ redraw a committed run's figures without a model.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,27 +131,33 @@ def captions(one: dict, scope: str) -> tuple[str, str]:
     return within, cross
 
 
-def figures(payload: dict, layout: ColumnLayout, examples: dict[str, str] | None = None) -> list[dict]:
-    """Every knowledge figure as ``{name, figure, caption, main}`` (pooled ones are main)."""
+def figures(
+    payload: dict,
+    layout: ColumnLayout,
+    examples: dict[str, str] | None = None,
+    keep: Callable[[str], bool] | None = None,
+) -> list[dict]:
+    """Every knowledge figure as ``{name, figure, caption, main}`` (pooled ones are main); with
+    ``keep``, only the figures whose name it accepts are built (two processes share the work)."""
     within, cross = captions(payload, "pooled over datasets")
-    out = [
-        {"name": "knowledge_heatmaps", "main": True, "caption": within,
-         "figure": build_figure(payload["heatmaps"], WITHIN, layout,
-                                f"Knowledge patching, pooled over datasets (n = {_n(payload)} pairs)")},
-        {"name": "knowledge_heatmaps_cross", "main": True, "caption": cross,
-         "figure": build_figure(payload["heatmaps"], CROSS, layout,
-                                f"Cross-model patching, pooled (n = {_n(payload)} pairs)", CROSS_COLOURBAR)},
+    n = _n(payload)
+    todo: list[tuple[str, bool, str, Callable[[], Any]]] = [
+        ("knowledge_heatmaps", True, within, lambda: build_figure(
+            payload["heatmaps"], WITHIN, layout, f"Knowledge patching, pooled over datasets (n = {n} pairs)")),
+        ("knowledge_heatmaps_cross", True, cross, lambda: build_figure(
+            payload["heatmaps"], CROSS, layout, f"Cross-model patching, pooled (n = {n} pairs)", CROSS_COLOURBAR)),
     ]  # fmt: skip
     for ds, one in payload.get("per_dataset", {}).items():
-        cap = captions(one, f"dataset {ds}")[0]
         title = f"Knowledge patching, {ds} (n = {_n(one)} pairs)"
         if examples and ds in examples:
             title += f"\ne.g. {examples[ds]}"
-        out.append({
-            "name": f"knowledge_heatmaps_dataset_{_safe(ds)}", "main": False, "caption": cap,
-            "figure": build_figure(one["heatmaps"], WITHIN, layout, title),
-        })  # fmt: skip
-    return out
+        todo.append((f"knowledge_heatmaps_dataset_{_safe(ds)}", False, captions(one, f"dataset {ds}")[0],
+                     lambda one=one, title=title: build_figure(one["heatmaps"], WITHIN, layout, title)))  # fmt: skip
+    return [
+        {"name": name, "main": main, "caption": caption, "figure": build()}
+        for name, main, caption, build in todo
+        if keep is None or keep(name)
+    ]
 
 
 def draw(output_dir: Path, result: dict, layout: ColumnLayout) -> dict[str, str]:
