@@ -24,7 +24,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from postmech_eval.analyses.refusal.plan import KINDS, format_prompts, preflight, resolve_site, train_sets  # noqa: E402
+from postmech_eval.analyses.refusal.plan import (
+    DEFAULT_BATCH,
+    KINDS,
+    format_prompts,
+    preflight,
+    resolve_site,
+    train_sets,
+)  # noqa: E402
 from postmech_eval.analyses.refusal.report import CONDITIONS  # noqa: E402
 from postmech_eval.analyses.refusal.run import RefusalConfig, _interventions, hook_kind, row_interventions  # noqa: E402
 from postmech_eval.engine.generation import generate  # noqa: E402
@@ -36,7 +43,13 @@ def main() -> None:
     ap.add_argument("--base", default="organism:base")
     ap.add_argument("--post", default="organism:sft")
     ap.add_argument("--prompts", type=int, default=None, help="test prompts per kind (default: all)")
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="both paths' rows per batch (default: 32 one condition at a time, as before; "
+        "the analysis' default for the batched path, 128 on the tiny organisms)",
+    )
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
     if args.threads:
@@ -47,7 +60,7 @@ def main() -> None:
     train = {k: train_sets(config, k)[0] for k in KINDS}
     sites = {w: resolve_site(pair.get(w), plan[w], train, config) for w in ("base", "post")}
     tests = {k: [r.instruction for r in train_sets(config, k)[1][: args.prompts]] for k in KINDS}
-    kw = {"max_new_tokens": config.max_new_tokens, "batch_size": config.batch_size}
+    kw = {"max_new_tokens": config.max_new_tokens, "batch_size": args.batch_size or DEFAULT_BATCH}
     total = {"one condition at a time": 0.0, "conditions batched": 0.0}
     same = True
     for target in ("post", "base"):
@@ -68,7 +81,14 @@ def main() -> None:
         # as the analysis does (refusal.run): rows grouped by hook kind, then by prompt length
         order = sorted(range(len(rows)), key=lambda i: (hook_kind(rows[i][0]), len(rows[i][1])))
         ivs = row_interventions([rows[i][0] for i in order], target, sites, n_layers, config.alpha)
-        done = generate(model, tok, [rows[i][1] for i in order], interventions=ivs, **kw)
+        done = generate(
+            model,
+            tok,
+            [rows[i][1] for i in order],
+            interventions=ivs,
+            max_new_tokens=config.max_new_tokens,
+            batch_size=plan[target].batch_size,
+        )
         batched = [""] * len(rows)
         for i, text in zip(order, done, strict=True):
             batched[i] = text
@@ -76,7 +96,8 @@ def main() -> None:
         same &= batched == reference
         print(f"{target}: {len(rows)} completions, identical: {batched == reference}")
     before, after = total.values()
-    print(f"{args.base} -> {args.post}, batch size {args.batch_size}, {torch.get_num_threads()} threads")
+    sizes = f"{kw['batch_size']} one at a time, {plan['post'].batch_size} / {plan['base'].batch_size} batched (post / base)"
+    print(f"{args.base} -> {args.post}, batch size {sizes}, {torch.get_num_threads()} threads")
     for name, secs in total.items():
         print(f"  {name:<24} {secs:7.1f} s")
     print(f"  ratio (before / after)   {before / after:7.2f}x   every completion identical: {same}")

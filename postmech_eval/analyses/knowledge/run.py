@@ -40,6 +40,7 @@ from postmech_eval.analyses.steps import step_context
 from postmech_eval.config import UserError
 from postmech_eval.engine import patching
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.attribution import attribution_batch
 from postmech_eval.engine.prompt_rows import patch_prompt
 from postmech_eval.engine.shard import all_gather, map_items
 
@@ -97,6 +98,7 @@ def _own_step(
 
     def step(part: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
+        attr: list[tuple[dict[str, Any], StatementPair, torch.Tensor]] = []  # estimated together
         for it in _progress(part, config, f"knowledge patching ({which})"):
             p = pairs[it["pair_id"]]
             tt = patching.trace(model, p.true_ids, keep_kv=True)
@@ -129,8 +131,15 @@ def _own_step(
                 if donor is not None:
                     row["cross"] = cells[:, n:]
             if config.attribution:
-                row["attr"] = patching.attribution_cells(model, p.false_ids, own, p.positions, readout)
+                attr.append((row, p, own))
             out.append(row)
+        if attr:  # the chunk's kept pairs in one padded forward + backward
+            maps = attribution_batch(
+                model, [p.false_ids for _, p, _ in attr], [v for _, _, v in attr],
+                [p.positions for _, p, _ in attr], readout,
+            )  # fmt: skip
+            for (row, _, _), m in zip(attr, maps, strict=True):
+                row["attr"] = m
         return out
 
     return step

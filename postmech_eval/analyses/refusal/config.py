@@ -56,6 +56,10 @@ class RefusalConfig(Config):
     ablation KL <= ``auto_max_kl``, addition log-odds gain > ``auto_min_add_gain``, ranked by
     ``auto_score``: "generate" (refusal rate of ``auto_max_new_tokens``-token completions
     under ablation) or "logodds" (first-token refusal log-odds under ablation).
+    batch_size: rows per batch of the direction fits and generations; None = 32, except the
+    generations of the bundled tiny organisms (base, sft, cpt): 128 there, where a decode step
+    costs about the same for 32 or 128 rows (fewer steps: ~1.6x faster). Completions are the
+    same in any batch (tests/test_refusal_batched.py).
     num_threads: torch CPU threads during the run (restored after); None leaves torch's
     setting. On a busy 2-core machine 1 thread was 10x faster than 2 (OpenMP contention).
     export_steered: also write ``steer_{base,post}.pt`` for lm-eval's stock ``--model steered``.
@@ -67,7 +71,7 @@ class RefusalConfig(Config):
     layer: int | float | str = "default"
     position: int = -1
     max_new_tokens: int = 32
-    batch_size: int = 32
+    batch_size: int | None = None
     alpha: float | None = None
     judge_phrases: tuple[str, ...] = REFUSAL_PHRASES
     loose_phrases: tuple[str, ...] = REFUSAL_PHRASES
@@ -112,13 +116,13 @@ class RefusalConfig(Config):
             name: [Interval(Integral, 1, None)]
             for name in (
                 "max_new_tokens",
-                "batch_size",
                 "n_train",
                 "auto_n_val",
                 "auto_positions",
                 "auto_max_new_tokens",
             )  # fmt: skip
         },
+        "batch_size": [Interval(Integral, 1, None), None],
         "alpha": [Satisfies(lambda v: not isinstance(v, bool) and math.isfinite(v), "a finite float"), None],
         "auto_score": [Options(SCORES)],
         "auto_max_kl": [Interval(Real, 0, None)],

@@ -41,6 +41,11 @@ DEFAULT_LAYER_FRACTION = 0.35
 #: 0.15; see the task README), and METHODS' floor(0.35 L) = 2 ablates (0.15) but barely adds
 #: (0.13).
 ORGANISM_SITES: dict[str, tuple[int, int]] = {"base": (5, -1), "sft": (5, -1)}
+#: Rows per batch when ``batch_size`` is None (RefusalConfig's docstring): generations of the
+#: tiny bundled organisms, and everything else.
+TINY_ORGANISMS: tuple[str, ...] = ("base", "sft", "cpt")
+ORGANISM_GENERATE_BATCH = 128
+DEFAULT_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class Plan:
     layer: int | None  # None = auto search
     position: int
     layer_source: str
+    batch_size: int = 32  # rows per generate batch
 
 
 @dataclass
@@ -205,9 +211,15 @@ def preflight(pair: Any, config: Any) -> dict[str, Plan]:
                 f"(METHODS §4 prompts post-trained models with their own template). Give it a chat template, "
                 f"or pass {other}='User: {{instruction}}\\nAssistant:' to use a plain template."
             )
+        batch = config.batch_size
+        if batch is None:
+            batch = (
+                ORGANISM_GENERATE_BATCH if _organism_name(pair, which) in TINY_ORGANISMS else DEFAULT_BATCH
+            )
         plans[which] = Plan(
-            n_layers=n_layers, template=template, layer=layer, position=position, layer_source=source
-        )
+            n_layers=n_layers, template=template, layer=layer, position=position, layer_source=source,
+            batch_size=batch,
+        )  # fmt: skip
     return plans
 
 
@@ -240,7 +252,7 @@ def resolve_site(
         positions = tuple(range(-1, -max(1, min(config.auto_positions, depth)) - 1, -1))
     else:
         positions = (plan.position,)
-    kw = {"batch_size": config.batch_size}
+    kw = {"batch_size": config.batch_size or DEFAULT_BATCH}
     grid = fit_grid(model, tok, fit["harmful"], fit["harmless"], positions, context=context, **kw)
     search = None
     if auto:

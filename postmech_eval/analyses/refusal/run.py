@@ -143,7 +143,7 @@ def _run(
         order = sorted(range(len(work)), key=lambda i: (hook_kind(work[i]["cond"]), len(work[i]["prompt"])))
         done_sorted = map_items(
             f"refusal_generate_{which}", [work[i] for i in order],
-            lambda part: _generate(which, model, tok, part), context=context, chunk=config.batch_size,
+            lambda part: _generate(which, model, tok, part), context=context, chunk=plan[which].batch_size,
         )  # fmt: skip
         done: list[str] = [""] * len(work)
         for i, text in zip(order, done_sorted, strict=True):
@@ -159,7 +159,7 @@ def _run(
         ivs = row_interventions([w["cond"] for w in part], which, sites, plan[which].n_layers, config.alpha)
         return generate(
             model, tok, [w["prompt"] for w in part], max_new_tokens=config.max_new_tokens,
-            batch_size=config.batch_size, interventions=ivs, progress=config.progress,
+            batch_size=plan[which].batch_size, interventions=ivs, progress=config.progress,
         )  # fmt: skip
 
     timings: dict[str, float] = {}
@@ -202,6 +202,7 @@ def _run(
         "transfer_nan_reasons": nan_reasons,
         "n_train_available": {kind: len(train[kind]) for kind in KINDS},
         "n_items": {kind: len(by_kind[kind]) for kind in KINDS},
+        "generate_batch_size": {w: plan[w].batch_size for w in WHICH},
         "specs": {w: pair.spec(w) for w in WHICH},
         "timings_s": {**timings, "total_s": time.perf_counter() - t0},
         "load_avg_1m_start_end": [load_start, os.getloadavg()[0]],
