@@ -383,7 +383,7 @@ def test_the_suite_draws_in_two_processes_and_lists_every_figure_once(tmp_path):
     import shutil
 
     from postmech_eval.suite import figures
-    from postmech_eval.suite.launch import write_run_figures
+    from postmech_eval.suite.run_figures import write_run_figures
 
     src = REPO / "leaderboard" / "runs" / "organism_base__organism_sft" / "artifacts"
     one, two = tmp_path / "one", tmp_path / "two"

@@ -24,11 +24,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from postmech_eval.suite import summary
+from postmech_eval.suite.run_figures import RunFigures
 from postmech_eval.suite.runs import ResultsFileError, read_results_file
 
 #: glibc malloc settings the lm_eval process gets (a variable already set wins). By default
@@ -112,55 +113,21 @@ class SuiteRun:
         return cmd
 
 
-def _stream(proc: subprocess.Popen, log, verbose: bool) -> None:
-    """Copy the child's stderr into the log; echo only our progress lines (all with --verbose)."""
+def _stream(proc: subprocess.Popen, log, verbose: bool, n_tasks: int, all_done: Callable[[], None]) -> None:
+    """Copy the child's stderr into the log; echo only our progress lines (all with --verbose);
+    call ``all_done`` once every one of the ``n_tasks`` analyses has reported done or FAILED."""
     assert proc.stderr is not None
+    finished = 0
     for line in proc.stderr:
         log.write(line)
         if verbose or line.startswith("[postmech]") or line.startswith("postmech: error"):
             sys.stderr.write(line)
             sys.stderr.flush()
-
-
-#: the knowledge figures the second drawing process saves (the per-dataset maps): with them
-#: the two processes' shares are about equal (organisms: ~8 s each of ~16 s of drawing)
-SECOND_PROCESS_FIGURES = "knowledge_heatmaps_dataset_*"
-
-
-def write_run_figures(artifacts_dir: Path, tasks: Sequence[str], log_path: Path) -> None:
-    """Every finished task's figures, in two processes (drawing is single-threaded Python and
-    the machine has at least two cores): a child saves the knowledge task's per-dataset maps,
-    this process everything else, then writes the knowledge manifest from both shares. Drawn
-    after lm_eval exits: drawn during the run, at any CPU priority, they slowed the analyses
-    on 2 cores by about as much as they saved."""
-    import fnmatch
-    import json
-
-    from postmech_eval.suite.figures import write_figures, write_manifest, write_task
-
-    folders = [artifacts_dir / t for t in tasks if (artifacts_dir / t).is_dir()]
-    big = next((f for f in folders if f.name == "postmech_knowledge_patching"), None)
-    if big is None:
-        write_figures(folders)
-        return
-    with log_path.open("a", encoding="utf-8") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "postmech_eval.suite.figures", str(big), "--only", SECOND_PROCESS_FIGURES],
-            stdout=subprocess.PIPE, stderr=log, text=True, env=child_env(),
-        )  # fmt: skip
-    write_figures([f for f in folders if f != big])
-    task = big.name
-    mine = write_task(big, task, lambda name: not fnmatch.fnmatchcase(name, SECOND_PROCESS_FIGURES))
-    out, _ = child.communicate()
-    try:
-        theirs = (
-            [json.loads(line) for line in out.splitlines() if line.strip()] if child.returncode == 0 else None
-        )
-    except ValueError:
-        theirs = None
-    if theirs is None:  # the child failed: draw its share here (its warnings are in the log)
-        theirs = write_task(big, task, lambda name: fnmatch.fnmatchcase(name, SECOND_PROCESS_FIGURES))
-    write_manifest(big, mine + theirs)
+        if line.startswith("[postmech] ") and (": done in " in line or ": FAILED (" in line):
+            finished += 1
+            if finished == n_tasks:
+                log.flush()
+                all_done()
 
 
 def _show(path: Path) -> str:
@@ -256,12 +223,14 @@ def run_suite(run: SuiteRun) -> int:
         env.setdefault("LMEVAL_LOG_LEVEL", "WARNING")
     print(f"postmech: {run.base} -> {run.post}: {len(todo)} tasks in one lm_eval run", flush=True)
     start = time.time()
+    figures = RunFigures(run.artifacts_dir, run.pair_dir / "figures.log")
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(run.command(todo), stdout=log, stderr=subprocess.PIPE, text=True, env=env)
         try:
-            _stream(proc, log, run.verbose)
+            _stream(proc, log, run.verbose, len(todo), figures.start_second)
             code = proc.wait()
         except KeyboardInterrupt:
+            figures.abort()
             proc.send_signal(signal.SIGINT)  # let lm_eval stop; the running task keeps its marker
             proc.wait()
             print(
@@ -272,12 +241,14 @@ def run_suite(run: SuiteRun) -> int:
             return 130
     wall = time.time() - start
     if code != 0:
+        figures.abort()
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         print(f"postmech: error: lm_eval exited with {code}; last lines of {log_path}:", file=sys.stderr)
         print("\n".join(f"  {line[:200]}" for line in tail), file=sys.stderr)
         return 1
     results = _newest_results(run.pair_dir, start)
     if results is None:
+        figures.abort()
         print(
             f"postmech: error: lm_eval exited 0 but wrote no results file under {run.pair_dir} "
             f"(see {log_path})",
@@ -287,6 +258,7 @@ def run_suite(run: SuiteRun) -> int:
     try:
         parsed = read_results_file(results)
     except ResultsFileError as err:
+        figures.abort()
         print(f"postmech: error: {err}", file=sys.stderr)
         return 1
     failed: dict[str, str] = {}
@@ -303,7 +275,7 @@ def run_suite(run: SuiteRun) -> int:
             failed[task] = "no metrics in the results file"
     _record_completed(run, [t for t in todo if t not in failed], results)
     # paper figures (PNG + SVG) from the artifacts
-    write_run_figures(run.artifacts_dir, [t for t in todo if t not in failed], run.pair_dir / "figures.log")
+    figures.finish([t for t in todo if t not in failed])
     return _report(run, {**reused, **dict.fromkeys(todo, results)}, failed, seconds, log_path, wall)
 
 
