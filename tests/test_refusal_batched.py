@@ -12,7 +12,7 @@ import torch
 
 from postmech_eval.analyses.refusal.plan import KINDS, format_prompts, preflight, resolve_site, train_sets
 from postmech_eval.analyses.refusal.report import CONDITIONS
-from postmech_eval.analyses.refusal.run import RefusalConfig, _interventions, row_interventions
+from postmech_eval.analyses.refusal.run import RefusalConfig, _interventions, hook_kind, row_interventions
 from postmech_eval.engine.generation import generate
 from postmech_eval.models.pair import ModelPair
 
@@ -54,7 +54,29 @@ def test_batched_conditions_give_the_one_condition_completions(setup, target):
     together = generate(model, tok, [p for _, p in rows], max_new_tokens=config.max_new_tokens,
                         batch_size=24, interventions=ivs)  # fmt: skip
     assert together == reference
+    # as the analysis batches them: one hook kind per batch, by length, 128 rows on the organisms
+    order = sorted(range(len(rows)), key=lambda i: (hook_kind(rows[i][0]), len(rows[i][1])))
+    assert plan[target].batch_size == 128
+    grouped = generate(model, tok, [rows[i][1] for i in order], max_new_tokens=config.max_new_tokens,
+                       batch_size=plan[target].batch_size,
+                       interventions=row_interventions([rows[i][0] for i in order], target, sites, n_layers,
+                                                       config.alpha))  # fmt: skip
+    assert [grouped[order.index(i)] for i in range(len(rows))] == reference
     # the interventions matter (otherwise equality proves nothing): for many prompts the three
     # conditions complete differently
     groups = [reference[i : i + 3] for i in range(0, len(reference), 3)]
     assert sum(len(set(g)) > 1 for g in groups) >= len(groups) // 4
+
+
+def test_the_generate_batch_is_128_on_the_tiny_organisms_only(tmp_path):
+    """``batch_size=None``: 128 rows per generate batch on the bundled tiny organisms, 32 on any
+    other model; a given batch_size is used everywhere."""
+    from tests.tiny_models import save_tiny
+
+    organisms = ModelPair("organism:base", "organism:sft")
+    assert {p.batch_size for p in preflight(organisms, RefusalConfig()).values()} == {128}
+    assert {p.batch_size for p in preflight(organisms, RefusalConfig(batch_size=8)).values()} == {8}
+    base, post = save_tiny(tmp_path / "b"), save_tiny(tmp_path / "p")
+    other = ModelPair(str(base), str(post))
+    plans = preflight(other, RefusalConfig(base_template="{instruction}", post_template="{instruction}"))
+    assert {p.batch_size for p in plans.values()} == {32}
