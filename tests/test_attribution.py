@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from postmech_eval.engine import patching
-from postmech_eval.engine.attribution import attribution_batch
+from postmech_eval.engine.attribution import attribution_batch, attribution_cells
 from tests.test_patching import FALSE_TEXT, PACKED_CASES, POSITIONS, TRUE_TEXT, _ids, readout
 from tests.tiny_models import tiny_model
 
@@ -29,7 +29,7 @@ def test_a_batch_of_prompts_equals_one_at_a_time(arch: str, attn: str) -> None:
     values = [torch.randn(3, len(c), model.config.hidden_size) for c in positions]
     got = attribution_batch(model, prompts, values, positions, LD)
     for p, v, c, g in zip(prompts, values, positions, got, strict=True):
-        want = patching.attribution_cells(model, p, v, c, readout)
+        want = attribution_cells(model, p, v, c, readout)
         assert g.shape == want.shape == (3, len(c))
         assert (g - want).abs().max() < 1e-4
     assert (got[0][:, :3] - got[1]).abs().max() > 1e-3
@@ -42,6 +42,6 @@ def test_other_readouts_and_bad_lengths() -> None:
     f_ids = _ids(FALSE_TEXT)
     values = [torch.randn(2, len(POSITIONS), model.config.hidden_size) for _ in range(2)]
     got = attribution_batch(model, [f_ids, f_ids[:, 1:]], values, [POSITIONS] * 2, readout)
-    assert (got[0] - patching.attribution_cells(model, f_ids, values[0], POSITIONS, readout)).abs().max() == 0
+    assert (got[0] - attribution_cells(model, f_ids, values[0], POSITIONS, readout)).abs().max() == 0
     with pytest.raises(ValueError, match="one values tensor and one positions list per prompt"):
         attribution_batch(model, [f_ids], values, [POSITIONS], LD)

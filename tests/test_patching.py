@@ -13,6 +13,7 @@ import torch
 
 from postmech_eval.engine import patching
 from postmech_eval.engine.arch import get_adapter
+from postmech_eval.engine.attribution import attribution_cells
 from postmech_eval.engine.resume import reusable
 from tests.references import patch_cells_naive
 from tests.tiny_models import tiny_model, tiny_tokenizer
@@ -174,7 +175,7 @@ def test_attribution_is_first_order_exact(prompts: tuple[torch.Tensor, torch.Ten
     for eps in (1e-1, 1e-2):
         values = own + eps * delta
         exact = patching.patch_cells(model, receiver, values, POSITIONS, readout)
-        approx = patching.attribution_cells(model, prompts[1], values, POSITIONS, readout)
+        approx = attribution_cells(model, prompts[1], values, POSITIONS, readout)
         clean = readout(receiver.logits_last.unsqueeze(0))[0]
         errors.append(((approx - exact).abs().max() / ((exact - clean).abs().max() + 1e-12)).item())
     assert errors[1] < errors[0] / 5

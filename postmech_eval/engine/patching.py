@@ -24,19 +24,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from postmech_eval.engine.arch import get_adapter
-from postmech_eval.engine.devices import input_device
 from postmech_eval.engine.packed_rows import packable, packed_group
 from postmech_eval.engine.resume import (
     Trace,
-    columns_of,
-    first_output,
-    last_logits_only,
     reusable,
     run_layer,
     trace,
@@ -74,7 +69,6 @@ __all__ = [
     "Readout",
     "ResumeMismatch",
     "Trace",
-    "attribution_cells",
     "patch_cells",
     "run_layer",
     "trace",
@@ -300,44 +294,3 @@ def _whole_rows(
     if x is None:
         raise RuntimeError("patch_cells: no rows were built")
     return x[:, -1], cells
-
-
-def attribution_cells(
-    model: nn.Module, input_ids: Tensor, values: Tensor, positions: Sequence[int], readout: Readout
-) -> Tensor:
-    """Attribution patching: first-order estimate of every cell from one forward + one backward.
-
-    score(l, t) ~ score_clean + (values[l, t] - h_l(t)) . d score / d h_l(t), with the
-    gradient taken on the receiving (clean) run. [L, n] float32, same units as patch_cells.
-    """
-    adapter = get_adapter(model)
-    ids = input_ids.reshape(1, -1) if input_ids.ndim == 1 else input_ids
-    ids = ids.to(input_device(model))
-    cols = columns_of(positions, ids.shape[1])
-    outs: list[Tensor] = []
-    handles = []
-
-    def make_input_leaf(module: nn.Module, args: tuple, kwargs: dict) -> Any:
-        # Frozen weights would leave the graph empty; a leaf at the stack's input fixes that.
-        if args:
-            return (args[0].detach().requires_grad_(True), *args[1:]), kwargs
-        key = "hidden_states" if "hidden_states" in kwargs else next(iter(kwargs))
-        return args, {**kwargs, key: kwargs[key].detach().requires_grad_(True)}
-
-    try:
-        handles.append(adapter.layers[0].register_forward_pre_hook(make_input_leaf, with_kwargs=True))
-        for layer in adapter.layers:
-            handles.append(layer.register_forward_hook(lambda m, a, o: outs.append(first_output(o))))
-        with torch.enable_grad():
-            logits = model(
-                input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=False, **last_logits_only(model)
-            ).logits
-            score = readout(logits[:, -1].float())[0]
-            grads = torch.autograd.grad(score, outs)
-    finally:
-        for h in handles:
-            h.remove()
-    hidden = torch.stack([o[0, cols] for o in outs]).detach().float()  # [L, n, d]
-    grad = torch.stack([g[0, cols] for g in grads]).float()
-    delta = ((values.to(hidden.device).float() - hidden) * grad).sum(-1)
-    return (score.detach().float() + delta).cpu()
