@@ -129,6 +129,18 @@ def layer_sweep(
     return sweep, fitted
 
 
+def _every_layer(pair: Any, which: str, texts: Sequence[str], batch_size: int) -> tuple[torch.Tensor, int]:
+    """``which``'s statement activations at every layer [L, n, d] and L. The one capture both
+    truth tasks make: same step, sites and model context, so the per-item cache entries of
+    one task serve the other (the steering task reads the probe task's in a suite run)."""
+    model, tokenizer = pair.get(which)
+    n_layers = _n_layers(model)
+    acts = statement_activations(
+        model, tokenizer, texts, range(n_layers), batch_size, context={"model": pair.fingerprint(which)}
+    )
+    return acts, n_layers
+
+
 def run_probe(
     pair: Any, config: TruthProbeConfig, items: Sequence[dict] | None = None, output_dir: Path | None = None
 ) -> AnalysisResult:
@@ -142,16 +154,7 @@ def run_probe(
     texts = [s.statement for s in train] + centre_texts
     acts: dict[str, torch.Tensor] = {}
     for which in WHICH:
-        model, tokenizer = pair.get(which)
-        n_layers = _n_layers(model)
-        acts[which] = statement_activations(
-            model,
-            tokenizer,
-            texts,
-            range(n_layers),
-            config.batch_size,
-            context={"model": pair.fingerprint(which)},
-        )
+        acts[which], n_layers = _every_layer(pair, which, texts, config.batch_size)
     n_train = len(train)
     layer = _layer(config, n_layers)
     choice = None
@@ -260,20 +263,10 @@ def run_steering(
     texts = [s.statement for s in train]
     train_acts: dict[str, torch.Tensor] = {}
     for which in WHICH:
-        model, tokenizer = pair.get(which)
-        n_layers = _n_layers(model)
+        # every layer, though one is used unless auto: in a suite run these are the probe
+        # task's cached captures (see _every_layer)
+        train_acts[which], n_layers = _every_layer(pair, which, texts, config.batch_size)
         layer = _layer(config, n_layers)
-        # Every layer, though one is used unless auto: the forward is the same, and these are
-        # then the probe task's cached entries (same step, sites, texts and model), so in a
-        # suite run after postmech_truth_probe the capture is read, not recomputed.
-        train_acts[which] = statement_activations(
-            model,
-            tokenizer,
-            texts,
-            range(n_layers),
-            config.batch_size,
-            context={"model": pair.fingerprint(which)},
-        )
     choice = None
     if layer is None:
         layer, choice = choose_layer(train_acts, train, config.probe, config.val_fraction, config.seed)
