@@ -29,6 +29,11 @@ T = TypeVar("T")
 #: of start-up on 2 cores). A plain ``lm_eval`` command never sees it and indexes everything.
 SUITE_ONLY_ENV = "POSTMECH_SUITE_TASKS_ONLY"
 
+#: Set by ``postmech-eval run`` to a file that exists while it draws finished tasks' figures on
+#: one core: an analysis starting then runs on one torch thread (the other core is taken; two
+#: spinning OpenMP threads sharing it with the drawing ran 2-3x slower).
+DRAWING_ENV = "POSTMECH_SUITE_DRAWING"
+
 
 class UserError(ValueError):
     """Bad input from a user (a config value, a file, a model spec, a name): the message is

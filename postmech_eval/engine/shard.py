@@ -45,6 +45,9 @@ class Runtime:
     world_size: int = 1
     cache_dir: Path | None = None
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: called before each chunk a map computes: the caller's chance to adjust resources
+    #: between chunks (the suite's thread budget while it draws figures, ``harness.pacing``)
+    pace: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.rank < self.world_size:
@@ -146,6 +149,8 @@ def map_items(
     try:
         for start in range(0, len(todo), size):
             part = todo[start : start + size]
+            if rt.pace is not None:
+                rt.pace()
             results = list(fn([items[i] for i in part]))
             if len(results) != len(part):
                 raise RuntimeError(f"{step}: fn returned {len(results)} results for {len(part)} items")

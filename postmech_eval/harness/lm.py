@@ -34,6 +34,7 @@ from postmech_eval.analyses.metrics import emitted_names
 from postmech_eval.atomic import write_text
 from postmech_eval.config import UserError, parse_bool
 from postmech_eval.engine.shard import running
+from postmech_eval.harness import pacing
 from postmech_eval.harness import task as task_support
 
 log = logging.getLogger(__name__)
@@ -265,6 +266,9 @@ class PostMechLM(HFLM):
             nan_items = {m.name: math.nan for m in metrics if m.kind == "item"}
             return [task_support.encode_response({"error": str(err)}, nan, 0, nan_items) for _ in docs]
         marker.unlink(missing_ok=True)
+        drawing = pacing.marker()
+        if drawing is not None and self.rank == 0:  # the suite draws this task's figures from now on
+            drawing.touch()
         self._say(f"{task}: done in {time.perf_counter() - start:.0f}s")
         return answers
 
@@ -279,6 +283,8 @@ class PostMechLM(HFLM):
         # only rank 0 writes artifacts (every rank computes the same result)
         out_dir = self.artifacts_dir / task if self.rank == 0 else None
         runtime = self._runtime()
+        drawing = pacing.marker()
+        pacer = runtime.pace = pacing.ThreadPacer(drawing) if drawing is not None else None
         started = time.perf_counter()
         log.info(
             "postmech: running %s on %d items (base=%s, post=%s)",
@@ -293,9 +299,13 @@ class PostMechLM(HFLM):
             self._model = None
             self.tokenizer = None
         try:
+            if pacer is not None:
+                pacer()
             with running(runtime):
                 result: AnalysisResult = run(self.pair, config, items=items, output_dir=out_dir)
         finally:
+            if pacer is not None:
+                pacer.restore()
             if self.one_at_a_time:
                 self._model, self.tokenizer = self.pair.get("post")
         check_emitted(task, result.metrics)

@@ -24,7 +24,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,9 +113,10 @@ class SuiteRun:
         return cmd
 
 
-def _stream(proc: subprocess.Popen, log, verbose: bool, n_tasks: int, all_done: Callable[[], None]) -> None:
+def _stream(proc: subprocess.Popen, log, verbose: bool, n_tasks: int, figures: RunFigures) -> None:
     """Copy the child's stderr into the log; echo only our progress lines (all with --verbose);
-    call ``all_done`` once every one of the ``n_tasks`` analyses has reported done or FAILED."""
+    hand each analysis reported done to ``figures``, and tell it when all ``n_tasks`` have
+    reported done or FAILED."""
     assert proc.stderr is not None
     finished = 0
     for line in proc.stderr:
@@ -127,7 +128,9 @@ def _stream(proc: subprocess.Popen, log, verbose: bool, n_tasks: int, all_done: 
             finished += 1
             if finished == n_tasks:
                 log.flush()
-                all_done()
+                figures.analyses_done()
+            if ": done in " in line:
+                figures.task_done(line[len("[postmech] ") :].split(":", 1)[0])
 
 
 def _show(path: Path) -> str:
@@ -215,19 +218,22 @@ def run_suite(run: SuiteRun) -> int:
     if not todo:
         return _report(run, reused, {}, {}, None, 0.0)
     log_path = run.pair_dir / "lm_eval.log"
-    from postmech_eval.config import SUITE_ONLY_ENV
+    from postmech_eval.config import DRAWING_ENV, SUITE_ONLY_ENV
 
     env = child_env()
     env[SUITE_ONLY_ENV] = "1"  # only postmech tasks run: skip indexing lm-eval's own
+    drawing = run.pair_dir / ".drawing"  # exists while figures are drawn (see run_figures)
+    drawing.unlink(missing_ok=True)
+    env[DRAWING_ENV] = str(drawing)
     if not run.verbose:
         env.setdefault("LMEVAL_LOG_LEVEL", "WARNING")
     print(f"postmech: {run.base} -> {run.post}: {len(todo)} tasks in one lm_eval run", flush=True)
     start = time.time()
-    figures = RunFigures(run.artifacts_dir, run.pair_dir / "figures.log")
+    figures = RunFigures(run.artifacts_dir, run.pair_dir / "figures.log", drawing)
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(run.command(todo), stdout=log, stderr=subprocess.PIPE, text=True, env=env)
         try:
-            _stream(proc, log, run.verbose, len(todo), figures.start_second)
+            _stream(proc, log, run.verbose, len(todo), figures)
             code = proc.wait()
         except KeyboardInterrupt:
             figures.abort()
@@ -239,7 +245,6 @@ def run_suite(run: SuiteRun) -> int:
                 file=sys.stderr,
             )
             return 130
-    wall = time.time() - start
     if code != 0:
         figures.abort()
         tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
@@ -276,6 +281,7 @@ def run_suite(run: SuiteRun) -> int:
     _record_completed(run, [t for t in todo if t not in failed], results)
     # paper figures (PNG + SVG) from the artifacts
     figures.finish([t for t in todo if t not in failed])
+    wall = time.time() - start  # lm_eval and the figures: the whole job
     return _report(run, {**reused, **dict.fromkeys(todo, results)}, failed, seconds, log_path, wall)
 
 

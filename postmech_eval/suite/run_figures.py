@@ -1,31 +1,37 @@
-"""A suite run's figures, drawn in two processes, the second one started as soon as the
-analyses have finished.
+"""A suite run's figures, drawn while the later analyses run, each task's as soon as it is done.
 
-Why: drawing (matplotlib, PNG + SVG) is single-threaded Python, about 16 s of it on the
-organisms on a 2-core machine, as long as a third of the analyses. A child process saves the
-knowledge task's per-dataset maps (:data:`SECOND_PROCESS_FIGURES`, about half the work) and
-this process everything else, then writes the knowledge manifest from both shares. The child
-starts when lm_eval reports its last analysis done, so it draws while lm_eval writes its
-results and exits (seconds of one busy core); this process draws after lm_eval exits.
-Figures are never drawn while analyses run: at any CPU priority they slowed the analyses
-on 2 cores by about as much as they saved.
+Why: drawing (matplotlib, PNG + SVG) is single-threaded Python, about 20 s of one core for the
+organisms' 15 figures, as long as half the analyses; drawn after lm_eval it was a quarter of
+the suite's wall time. A thread of this process (which otherwise only waits for lm_eval)
+draws each task's figures when lm_eval reports the task done, so the knowledge task's (most
+of the work: it runs first) are drawn while the truth, refusal and confidence analyses run.
+Those analyses then share the two cores with the drawing, and two spinning OpenMP threads on
+a shared core ran 2-3x slower: while the thread draws, a marker file (``DRAWING_ENV``) exists
+and an analysis starting then uses one torch thread (``harness.lm``). A task drawn after the
+analyses are all done has its knowledge per-dataset maps (:data:`SECOND_PROCESS_FIGURES`,
+half that task's work) saved by a child process at the same time, the two shares merged into
+one manifest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from postmech_eval.suite.figures import drawable, write_figures, write_manifest, write_task
+from postmech_eval.suite.figures import drawable, write_manifest, write_task
 
-#: the knowledge figures the second drawing process saves (the per-dataset maps): with them
-#: the two processes' shares are about equal (organisms: ~8 s each of ~16 s of drawing)
+#: the knowledge figures a second drawing process saves when nothing else runs (the
+#: per-dataset maps): with them the two shares are about equal (organisms: ~6 s each)
 SECOND_PROCESS_FIGURES = "knowledge_heatmaps_dataset_*"
 KNOWLEDGE = "postmech_knowledge_patching"
+_STOP = ""
 
 
 def _second(name: str) -> bool:
@@ -33,59 +39,91 @@ def _second(name: str) -> bool:
 
 
 class RunFigures:
-    """The figures of one run's artifacts folder: :meth:`start_second` (when the analyses are
-    done), then :meth:`finish` with the tasks that succeeded."""
+    """The figures of one run's artifacts folder: :meth:`task_done` for each task lm_eval
+    reports done, :meth:`analyses_done` when it has reported them all, then :meth:`finish`
+    with the tasks that succeeded. ``marker``: the file that exists while figures are drawn."""
 
-    def __init__(self, artifacts_dir: Path, log_path: Path) -> None:
+    def __init__(self, artifacts_dir: Path, log_path: Path, marker: Path | None = None) -> None:
         self.artifacts_dir = Path(artifacts_dir)
         self.log_path = Path(log_path)
-        self.child: subprocess.Popen | None = None
+        self.marker = marker
+        self.todo: queue.Queue[str] = queue.Queue()
+        self.drawn: set[str] = set()
+        self.idle = threading.Event()  # set once lm_eval runs no more analyses
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.children: list[subprocess.Popen] = []
 
-    @property
-    def knowledge(self) -> Path:
-        return self.artifacts_dir / KNOWLEDGE
+    def task_done(self, task: str) -> None:
+        """Queue ``task``'s figures (the thread starts with the first)."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._work, name="postmech-figures", daemon=True)
+            self.thread.start()
+        self.todo.put(task)
 
-    def start_second(self) -> None:
-        """Start the child on the knowledge folder, if the task finished and drew nothing yet."""
-        if self.child is not None or not drawable(self.knowledge, KNOWLEDGE):
+    def analyses_done(self) -> None:
+        self.idle.set()
+
+    def _work(self) -> None:
+        try:
+            while (task := self.todo.get()) != _STOP:
+                try:  # the marker: touched by lm_eval's process as it reports the task done
+                    self._draw(task)
+                finally:
+                    if self.marker is not None and self.todo.empty():
+                        self.marker.unlink(missing_ok=True)
+        except BaseException as err:  # re-raised by finish, in the main thread
+            self.error = err
+        finally:
+            if self.marker is not None:
+                self.marker.unlink(missing_ok=True)
+
+    def _draw(self, task: str) -> None:
+        folder = self.artifacts_dir / task
+        if task in self.drawn or not drawable(folder, task):
+            return
+        self.drawn.add(task)
+        if task != KNOWLEDGE or not self.idle.is_set():
+            write_task(folder, task)
             return
         with self.log_path.open("a", encoding="utf-8") as log:
-            self.child = subprocess.Popen(
-                [sys.executable, "-m", "postmech_eval.suite.figures", str(self.knowledge),
-                 "--only", SECOND_PROCESS_FIGURES],
+            child = subprocess.Popen(
+                [sys.executable, "-m", "postmech_eval.suite.figures", str(folder), "--only", SECOND_PROCESS_FIGURES],
                 stdout=subprocess.PIPE, stderr=log, text=True,
             )  # fmt: skip
+        self.children.append(child)
+        mine = write_task(folder, task, lambda name: not _second(name))
+        out, _ = child.communicate()
+        theirs = None
+        if child.returncode == 0:
+            with contextlib.suppress(ValueError):
+                theirs = [json.loads(line) for line in out.splitlines() if line.strip()]
+        if theirs is None:  # the child failed: draw its share here (its warnings are in the log)
+            theirs = write_task(folder, task, _second)
+        write_manifest(folder, mine + theirs)
 
     def abort(self) -> None:
-        if self.child is not None:
-            self.child.kill()
-            self.child.communicate()
-            self.child = None
+        """Stop drawing (an interrupted or failed run): the child is killed, the thread left."""
+        for child in self.children:
+            if child.poll() is None:
+                child.kill()
+        if self.marker is not None:
+            self.marker.unlink(missing_ok=True)
 
     def finish(self, tasks: Sequence[str]) -> None:
-        """Draw every finished task's figures (this process' share), then merge the child's."""
-        folders = [self.artifacts_dir / t for t in tasks if (self.artifacts_dir / t).is_dir()]
-        if self.knowledge not in folders:
-            self.abort()
-            write_figures(folders)
+        """Every one of ``tasks``' figures: those not drawn yet, then wait for the thread."""
+        self.analyses_done()
+        for task in tasks:
+            self.task_done(task)  # drawn ones are skipped
+        if self.thread is None:
             return
-        self.start_second()
-        write_figures([f for f in folders if f != self.knowledge])
-        mine = write_task(self.knowledge, KNOWLEDGE, lambda name: not _second(name))
-        theirs = None
-        if self.child is not None:
-            out, _ = self.child.communicate()
-            if self.child.returncode == 0:
-                try:
-                    theirs = [json.loads(line) for line in out.splitlines() if line.strip()]
-                except ValueError:
-                    theirs = None
-            self.child = None
-        if theirs is None:  # the child failed: draw its share here (its warnings are in the log)
-            theirs = write_task(self.knowledge, KNOWLEDGE, _second)
-        write_manifest(self.knowledge, mine + theirs)
+        self.todo.put(_STOP)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def write_run_figures(artifacts_dir: Path, tasks: Sequence[str], log_path: Path) -> None:
-    """Every finished task's figures, in two processes (see the module doc)."""
-    RunFigures(artifacts_dir, log_path).finish(tasks)
+    """Every finished task's figures, as the suite draws them after its analyses."""
+    if tasks:
+        RunFigures(artifacts_dir, log_path).finish(tasks)
