@@ -377,7 +377,7 @@ def test_figures_are_redrawn_from_the_committed_artifacts(tmp_path):
 
 
 def test_the_suite_draws_in_two_processes_and_lists_every_figure_once(tmp_path):
-    """``postmech-eval run`` draws the knowledge per-dataset maps in a second process: the
+    """After the analyses, ``postmech-eval run`` draws the knowledge per-dataset maps in a second process: the
     manifests are those of a one-process redraw (same names, order and captions), and every
     listed PNG + SVG exists."""
     import shutil
@@ -401,3 +401,34 @@ def test_the_suite_draws_in_two_processes_and_lists_every_figure_once(tmp_path):
     names = [e["name"] for e in figures.manifest(two / "postmech_knowledge_patching")]
     assert names[:2] == ["knowledge_heatmaps", "knowledge_heatmaps_cross"]
     assert len([n for n in names if n.startswith("knowledge_heatmaps_dataset_")]) >= 2
+
+
+def test_figures_drawn_as_tasks_finish_match_a_redraw_and_clear_the_marker(tmp_path):
+    """The suite's streaming path: each task's figures drawn by the thread when lm_eval
+    reports it done (lm_eval's process touches the marker first), the marker removed once
+    nothing is left to draw, the manifests those of a one-process redraw."""
+    import shutil
+
+    from postmech_eval.suite import figures
+    from postmech_eval.suite.run_figures import RunFigures
+
+    tasks = [t for t in figures.DRAWERS if t != "postmech_knowledge_patching"]
+    src = REPO / "leaderboard" / "runs" / "organism_base__organism_sft" / "artifacts"
+    one, two = tmp_path / "one", tmp_path / "two"
+    for dst in (one, two):
+        for task in tasks:
+            shutil.copytree(src / task, dst / task,
+                            ignore=shutil.ignore_patterns("*.png", "*.svg", "figures.json", "*.safetensors"))  # fmt: skip
+    figures.write_figures([one])
+    marker = tmp_path / ".drawing"
+    run = RunFigures(two, tmp_path / "figures.log", marker)
+    for task in tasks:
+        marker.touch()
+        run.task_done(task)
+    run.analyses_done()
+    run.finish(tasks)
+    assert not marker.exists()
+    for task in tasks:
+        a, b = figures.manifest(one / task), figures.manifest(two / task)
+        assert a and b == a
+        assert all((two / task / e["svg"]).is_file() for e in b)

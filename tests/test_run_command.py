@@ -47,6 +47,11 @@ def test_run_writes_one_results_file_in_the_pair_folder(tmp_path: Path):
     assert manifest["figures"] and all(
         (folder / "artifacts" / "postmech_truth_probe" / f["png"]).is_file() for f in manifest["figures"]
     )
+    assert (folder / "artifacts" / "postmech_entropy_neurons" / "figures.json").is_file()
+    # figures=false also leaves out the analyses' own quick plots (the suite's show the same)
+    assert not list((folder / "artifacts").glob("*/truth_probe_sweep.png"))
+    assert not list((folder / "artifacts").glob("*/entropy_neurons_base.png"))
+    assert not (folder / ".drawing").exists()  # the drawing marker is gone once drawing is
     lines = proc.stdout.splitlines()
     assert max(len(line) for line in lines) <= 100, [line for line in lines if len(line) > 100]
     assert any(line.startswith("  probe_acc_(B|P)") for line in lines)  # B / P / P − B row

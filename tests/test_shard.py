@@ -180,3 +180,18 @@ def test_a_failing_rank_stops_its_peer_instead_of_hanging_it(tmp_path):
     assert (tmp_path / "rank0").read_text() == (
         "PeerFailed: step: rank 1 of 2 failed (ValueError: item 1 is malformed); stopping here too"
     )
+
+
+def test_pace_runs_before_every_chunk_a_map_computes(tmp_path):
+    """``Runtime.pace`` (the suite's thread budget while it draws) gets a say before each chunk
+    that is computed, none for items read back from the cache."""
+    paced: list[int] = []
+    calls: list[list[int]] = []
+    rt = Runtime(cache_dir=tmp_path)
+    rt.pace = lambda: paced.append(len(calls))
+    with running(rt):
+        map_items("sq", list(range(7)), _squares(calls), context={"m": 1}, chunk=3)
+    assert paced == [0, 1, 2] and len(calls) == 3
+    with running(rt):
+        map_items("sq", list(range(7)), _squares(calls), context={"m": 1}, chunk=3)
+    assert paced == [0, 1, 2]  # every item cached: nothing computed, no pacing

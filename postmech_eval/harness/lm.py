@@ -63,8 +63,8 @@ class PostMechLM(HFLM):
     pair whose tokenizers split text differently; refused by default), ``cache`` (per-item
     results under ``artifacts_dir/.cache``, content-addressed, so a killed run resumes; on by
     default), ``figures`` (an analysis draws its figures as it finishes; on by default;
-    ``postmech-eval run`` turns it off and draws every task's figures once, afterwards, from
-    the artifacts).
+    ``postmech-eval run`` turns it off and draws each task's figures from its artifacts as
+    soon as the task is done, while the later analyses run: ``harness.pacing``).
 
     Data parallel (``accelerate launch`` / ``torchrun``, on GPUs or CPU processes): lm-eval
     gives each rank every k-th doc; ``generate_until`` gathers all ranks' docs, every rank runs

@@ -96,7 +96,7 @@ class SuiteRun:
     def command(self, tasks: Sequence[str] | None = None) -> list[str]:
         model_args = (
             f"base={self.base},post={self.post},artifacts_dir={self.artifacts_dir},"
-            "on_task_error=continue,progress=true,figures=false"  # drawn once, after the run
+            "on_task_error=continue,progress=true,figures=false"  # drawn by run_figures
         )
         if self.model_args:
             model_args += "," + self.model_args

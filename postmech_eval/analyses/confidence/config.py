@@ -33,6 +33,8 @@ class ConfidenceConfig(Config):
     corpus_path: a JSONL file of ``{"text": ...}`` lines (optional ``split``: "train" lines
     give the neuron means, "test" lines are ablated); None = the bundled corpus. A file
     without splits is used whole for both.
+    figures: also draw ``entropy_neurons_{base,post}.png`` (norm vs logit variance); off under
+    ``postmech-eval run``, whose ``entropy_neurons.png`` shows both scatters.
     """
 
     norm_quantile: float = 0.75
@@ -46,6 +48,7 @@ class ConfidenceConfig(Config):
     corpus_path: str | None = None
     seed: int = 0
     n_bootstrap: int = N_BOOTSTRAP
+    figures: bool = True
 
     LAYER_STREAM: ClassVar[str] = "mlp_neurons"  # of the last block only
     _constraints: ClassVar[dict[str, list[Constraint]]] = {

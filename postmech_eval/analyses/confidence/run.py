@@ -279,9 +279,10 @@ def _write_artifacts(
         p = out / f"entropy_neurons_{which}.json"
         write_text(p, json.dumps(table, indent=1))
         artifacts[f"neuron_table_{which}"] = str(p)
-        p = out / f"entropy_neurons_{which}.png"
-        _plot(scan, which, p)
-        artifacts[f"scatter_{which}"] = str(p)
+        if cfg.get("figures", True):
+            p = out / f"entropy_neurons_{which}.png"
+            _plot(scan, which, p)
+            artifacts[f"scatter_{which}"] = str(p)
         p = out / f"neuron_means_{which}.safetensors"
         save_file(
             {"means": extra[which]["means"].contiguous()},

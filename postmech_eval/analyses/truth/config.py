@@ -42,7 +42,9 @@ class TruthProbeConfig(Config):
     accuracies with every dataset left out in turn (scikit-learn's LeaveOneGroupOut).
     ``data_dir``: a directory of the user's statement files (CSV ``statement,label[,...]`` or
     JSONL, one per dataset, e.g. the paper's geometry-of-truth CSVs); ``heldout`` and
-    ``train_datasets`` then name files in it (``cities`` -> ``<data_dir>/cities.csv``)."""
+    ``train_datasets`` then name files in it (``cities`` -> ``<data_dir>/cities.csv``).
+    ``figures``: also draw ``truth_probe_sweep.png`` (the accuracy curves by layer); off under
+    ``postmech-eval run``, whose ``truth_probe.png`` shows the same curves."""
 
     heldout: str = "cities"
     train_datasets: tuple[str, ...] = TRAIN_DATASETS
@@ -55,6 +57,7 @@ class TruthProbeConfig(Config):
     seed: int = 0
     n_bootstrap: int = N_BOOTSTRAP
     batch_size: int = 16
+    figures: bool = True
 
     LAYER_STREAM: ClassVar[str] = "resid_post"
     _constraints: ClassVar[dict[str, list[Constraint]]] = {

@@ -65,8 +65,10 @@ def write_probe_artifacts(
     layer: int,
     cfg: dict[str, Any],
     metrics: dict[str, float],
+    figures: bool = True,
 ) -> dict[str, str]:
-    """Probe directions (safetensors), layer sweep (JSON + PNG). Returns artifact paths."""
+    """Probe directions (safetensors), layer sweep (JSON, and PNG with ``figures``). Returns
+    artifact paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -95,7 +97,8 @@ def write_probe_artifacts(
             },
         ),
     }
-    arts["truth_probe_sweep_png"] = _plot_sweep(out / "truth_probe_sweep.png", sweep, layer, cfg)
+    if figures:
+        arts["truth_probe_sweep_png"] = _plot_sweep(out / "truth_probe_sweep.png", sweep, layer, cfg)
     return arts
 
 

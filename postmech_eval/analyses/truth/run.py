@@ -205,7 +205,11 @@ def run_probe(
     }
     if config.leave_one_out:
         cfg["leave_one_out"] = _leave_one_out(acts, layer, train, test, rows, n_train, config.probe)
-    artifacts = write_probe_artifacts(output_dir, probes, sweep, layer, cfg, metrics) if output_dir else {}
+    artifacts = (
+        write_probe_artifacts(output_dir, probes, sweep, layer, cfg, metrics, config.figures)
+        if output_dir
+        else {}
+    )
     return AnalysisResult(
         metrics=metrics,
         records=probe_records(test, scores),
