@@ -93,7 +93,7 @@ def _suite(args: argparse.Namespace, rows: list) -> None:
     tasks = dict(re.findall(r"^(postmech_\w+)\s+([\d.]+)$", text, flags=re.M))
     inner = re.search(r"\((\d+) s wall\)", text)
     rows.append(("organism suite (postmech-eval run)", "target 60 s",
-                 f"{wall:.0f} s total, lm_eval {inner.group(1) if inner else '?'} s",
+                 f"{wall:.0f} s total, run's wall {inner.group(1) if inner else '?'} s",
                  ", ".join(f"{t.removeprefix('postmech_')} {float(s):.0f}" for t, s in tasks.items())))  # fmt: skip
 
 
