@@ -464,3 +464,38 @@ def test_default_run_writes_no_pickle_format_file(tiny, tmp_path) -> None:
     written = {p.suffix for p in tmp_path.rglob("*") if p.is_file()}
     assert ".pt" not in written and ".safetensors" in written
     assert not any(key.startswith("steer_pt") for key in res.artifacts)
+
+
+def test_direction_cosine_interval_refits_every_resample_at_once() -> None:
+    """The cosine's bootstrap refits both directions on all resamples in one product: the same
+    interval as refitting each resample by indexing (the per-resample loop it replaced)."""
+    import numpy as np
+
+    from postmech_eval.analyses.refusal.report import resampled_means
+    from postmech_eval.estimators.bootstrap import percentile_intervals
+
+    g = torch.Generator().manual_seed(0)
+    acts = {w: (torch.randn(20, 8, generator=g, dtype=torch.float64) + 0.3,
+                torch.randn(20, 8, generator=g, dtype=torch.float64)) for w in ("base", "post")}  # fmt: skip
+
+    def looped(h_idx, l_idx):
+        d = {}
+        for w, (h, l_) in acts.items():
+            diff = h[torch.as_tensor(h_idx)].mean(0) - l_[torch.as_tensor(l_idx)].mean(0)
+            d[w] = diff / diff.norm()
+        return {"cos": float(d["base"] @ d["post"])}
+
+    def batched(h_idx, l_idx):
+        d = {}
+        for w, (h, l_) in acts.items():
+            diff = resampled_means(h, h_idx) - resampled_means(l_, l_idx)
+            d[w] = diff / diff.norm(dim=-1, keepdim=True)
+        cos = (d["base"] * d["post"]).sum(-1).numpy()
+        return {"cos": cos if np.ndim(h_idx) > 1 else float(cos[0])}
+
+    idx = np.array([[0, 0, 3, 19], [5, 6, 6, 6]])
+    assert torch.allclose(resampled_means(acts["base"][0], idx),
+                          torch.stack([acts["base"][0][r].mean(0) for r in idx]), atol=1e-12)  # fmt: skip
+    a = percentile_intervals(looped, [20, 20], n_resamples=200, seed=3, unit="prompts")
+    b = percentile_intervals(batched, [20, 20], n_resamples=200, seed=3, unit="prompts", vectorized=True)
+    assert a.bounds["cos"] == pytest.approx(b.bounds["cos"], abs=1e-12)
