@@ -499,3 +499,45 @@ def test_direction_cosine_interval_refits_every_resample_at_once() -> None:
     a = percentile_intervals(looped, [20, 20], n_resamples=200, seed=3, unit="prompts")
     b = percentile_intervals(batched, [20, 20], n_resamples=200, seed=3, unit="prompts", vectorized=True)
     assert a.bounds["cos"] == pytest.approx(b.bounds["cos"], abs=1e-12)
+
+
+def test_transfer_intervals_over_all_resamples_equal_the_per_resample_loop() -> None:
+    """Rates, ratios and gaps are computed for all resamples as arrays: the same intervals
+    (and the same 'undefined' notes) as one scalar ``metrics_from_rates`` call per resample."""
+    import numpy as np
+
+    from postmech_eval.analyses.refusal import report
+    from postmech_eval.estimators.bootstrap import percentile_intervals
+
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for t in ("base", "post"):
+        arrays[f"refusal_{t}_harmful"] = (rng.random(30) < 0.8).astype(float)
+        arrays[f"refusal_{t}_harmless"] = (rng.random(30) < 0.1).astype(float)
+        for o in ("base", "post"):
+            arrays[f"refusal_{t}_harmful_ablate_{o}"] = (rng.random(30) < (0.2 if o == t else 0.5)).astype(
+                float
+            )
+            arrays[f"refusal_{t}_harmless_add_{o}"] = (rng.random(30) < (0.7 if o == t else 0.4)).astype(
+                float
+            )
+    arrays["refusal_base_harmless_add_base"] = arrays["refusal_base_harmless"].copy()  # own change ~0
+    arrays["refusal_base_harmless_add_base"][:2] = 1.0
+    kinds = {k: [n for n in arrays if f"_{k}" in n] for k in ("harmful", "harmless")}
+
+    def looped(h_idx, l_idx):
+        idx = {"harmful": h_idx, "harmless": l_idx}
+        rate = {n: float(arrays[n][idx[k]].mean()) for k in kinds for n in kinds[k]}
+        m, _ = report.metrics_from_rates(rate, ("",), 0.05)
+        return {n: m[n] for n in names}
+
+    names = [n for n, *_ in report.RATIOS] + ["transfer_gap", "transfer_gap_add"]
+    want = percentile_intervals(looped, [30, 30], n_resamples=300, seed=1, unit="prompts")
+    site = type("S", (), {})()
+    site.direction = type(
+        "D", (), {"harmful_acts_": torch.randn(10, 4), "harmless_acts_": torch.randn(10, 4)}
+    )()
+    got, _ = report.intervals(arrays, ("",), 0.05, {"base": site, "post": site}, 300, 1)
+    assert want.notes == got.notes and "transfer_backward_add" in got.notes  # undefined too often
+    for n in names:
+        assert np.allclose(want.bounds[n], got.bounds[n], atol=1e-12, equal_nan=True), n

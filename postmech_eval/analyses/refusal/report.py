@@ -136,18 +136,18 @@ def intervals(
     pair_names = [n + s for n, *_ in RATIOS for s in suffixes] + ["transfer_gap", "transfer_gap_add"]
     kinds = {k: [n for n in arrays if f"_{k}" in n] for k in KINDS}
 
-    def stat(h_idx: np.ndarray, l_idx: np.ndarray) -> dict[str, float]:
+    def stat(h_idx: np.ndarray, l_idx: np.ndarray) -> dict[str, Any]:
+        """Rates, ratios and gaps of one resample ([n] indices) or of all ([B, n]: arrays [B])."""
         idx = {"harmful": h_idx, "harmless": l_idx}
-        rate = {
-            n: float(arrays[n][idx[k]].mean()) if idx[k].size else math.nan for k in KINDS for n in kinds[k]
-        }
+        rate = {n: arrays[n][idx[k]].mean(-1) if idx[k].size else math.nan for k in KINDS for n in kinds[k]}
         m, _ = metrics_from_rates(rate, suffixes, min_change)
         return {n: m[n] for n in pair_names}
 
     n_h, n_l = (len(arrays[kinds[k][0]]) for k in KINDS)
     transfer = percentile_intervals(
-        stat, [n_h, n_l], n_resamples=n_resamples, seed=seed, unit="test prompts (harmful / harmless strata)"
-    )
+        stat, [n_h, n_l], n_resamples=n_resamples, seed=seed, unit="test prompts (harmful / harmless strata)",
+        vectorized=True,
+    )  # fmt: skip
     acts = {
         w: (sites[w].direction.harmful_acts_.double(), sites[w].direction.harmless_acts_.double())
         for w in WHICH
@@ -185,7 +185,13 @@ def resampled_means(x: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
     return counts @ x / rows.shape[1]
 
 
-def ratio(other_change: float, own_change: float, min_change: float) -> tuple[float, str | None]:
+def ratio(other_change: Any, own_change: Any, min_change: float) -> tuple[Any, str | None]:
+    """other / own change, NaN (with the reason) when either is NaN or own is below
+    ``min_change``; arrays (one value per bootstrap resample) elementwise, without reasons."""
+    if np.ndim(own_change) or np.ndim(other_change):
+        own, other = np.asarray(own_change, dtype=float), np.asarray(other_change, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(np.abs(own) < max(min_change, 1e-12), math.nan, other / own), None
     if math.isnan(own_change) or math.isnan(other_change):
         return math.nan, "no items of the needed kind were evaluated"
     if abs(own_change) < max(min_change, 1e-12):
