@@ -34,7 +34,7 @@ from postmech_eval.analyses.metrics import emitted_names
 from postmech_eval.atomic import write_text
 from postmech_eval.config import UserError, parse_bool
 from postmech_eval.engine.shard import running
-from postmech_eval.harness import pacing
+from postmech_eval.harness import pacing, parallel
 from postmech_eval.harness import task as task_support
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,9 @@ class PostMechLM(HFLM):
     results under ``artifacts_dir/.cache``, content-addressed, so a killed run resumes; on by
     default), ``figures`` (an analysis draws its figures as it finishes; on by default;
     ``postmech-eval run`` turns it off and draws each task's figures from its artifacts as
-    soon as the task is done, while the later analyses run: ``harness.pacing``).
+    soon as the task is done, while the later analyses run: ``harness.pacing``), ``jobs``
+    (``auto``, or how many processes run a call's analyses: a small pair's are split over
+    forked copies of this process, ``harness.parallel``; 1 = all here, one after another).
 
     Data parallel (``accelerate launch`` / ``torchrun``, on GPUs or CPU processes): lm-eval
     gives each rank every k-th doc; ``generate_until`` gathers all ranks' docs, every rank runs
@@ -84,6 +86,7 @@ class PostMechLM(HFLM):
         allow_tokenizer_mismatch: bool | str = False,
         cache: bool | str = True,
         figures: bool | str = True,
+        jobs: int | str = "auto",
         pretrained: str | None = None,
         device: str | None = None,
         dtype: str | None = None,
@@ -113,7 +116,7 @@ class PostMechLM(HFLM):
                 raise UserError(f"bad {arg}={spec!r}: {err}") from None
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         # parallelize=True (HFLM's accelerate device_map): the base model is placed the same way
-        parallel = parse_bool(kwargs.get("parallelize", False), "parallelize", "postmech")
+        device_map = parse_bool(kwargs.get("parallelize", False), "parallelize", "postmech")
         dtype = dtype or ("float32" if device == "cpu" else "auto")
         trust = parse_bool(trust_remote_code, "trust_remote_code", "postmech")
         if on_task_error not in ("raise", "continue"):
@@ -123,6 +126,7 @@ class PostMechLM(HFLM):
         self.on_task_error = on_task_error
         self.cache = parse_bool(cache, "cache", "postmech")
         self.figures = parse_bool(figures, "figures", "postmech")
+        self.jobs = parallel.parse_jobs(jobs)
         self.progress = parse_bool(progress, "progress", "postmech")
         self.base_spec, self.post_spec = base, post
         self.one_at_a_time = parse_bool(one_at_a_time, "one_at_a_time", "postmech")
@@ -135,7 +139,7 @@ class PostMechLM(HFLM):
             base,
             post,
             dtype=dtype if dtype != "auto" else "float32",
-            device="auto" if parallel else device,
+            device="auto" if device_map else device,
             trust_remote_code=trust,
             one_at_a_time=self.one_at_a_time,
             allow_tokenizer_mismatch=parse_bool(
@@ -149,7 +153,7 @@ class PostMechLM(HFLM):
             trust_remote_code=trust,
             **kwargs,
         )
-        self.pair.device = "auto" if parallel else str(self.device)
+        self.pair.device = "auto" if device_map else str(self.device)
         accelerator = getattr(self, "accelerator", None)
         if accelerator is not None and accelerator.num_processes > 1 and self._world_size == 1:
             # HFLM turns on data parallel only with > 1 GPU; CPU processes (gloo) and several
@@ -171,8 +175,15 @@ class PostMechLM(HFLM):
             else:  # lm-eval pads a rank's list with copies of its last request: one doc each
                 ours.setdefault(task, {}).setdefault(int(request.doc_id), []).append(i)
         answers: list[str | None] = [None] * len(requests)
-        for task, docs in self._all_ranks_docs(ours, requests).items():
-            texts = self._run_or_record(task, [doc for _, doc in docs])
+        by_task = self._all_ranks_docs(ours, requests)
+        done = parallel.run_tasks(
+            list(by_task),
+            lambda task: self._run_or_record(task, [doc for _, doc in by_task[task]]),
+            self._jobs(len(by_task)),
+            self.artifacts_dir / ".jobs",
+        )
+        for task, docs in by_task.items():
+            texts = done[task]
             if self.world_size > 1 and self.rank == 0:
                 texts = _name_absent_items(texts, [d in ours.get(task, {}) for d, _ in docs])
             for (doc_id, _), text in zip(docs, texts, strict=True):
@@ -183,6 +194,20 @@ class PostMechLM(HFLM):
             for i, text in zip(others, stock, strict=True):
                 answers[i] = text
         return [a if a is not None else "" for a in answers]
+
+    def _jobs(self, n_tasks: int) -> int:
+        """Processes for this call's analyses (``harness.parallel``); loads base when it forks."""
+        if n_tasks < 2 or self.jobs == 1:
+            return 1
+        on_cpu = str(self.device) == "cpu" and self.pair.device == "cpu"
+        if not on_cpu or self.world_size > 1 or self.one_at_a_time:
+            return 1
+        models = [self.pair.get(w)[0] for w in ("base", "post")]
+        size = sum(t.numel() * t.element_size() for m in models for t in (*m.parameters(), *m.buffers()))
+        return parallel.choose_jobs(
+            self.jobs, n_tasks, world_size=self.world_size, on_cpu=on_cpu, both_resident=True,
+            pair_bytes=size, cores=parallel.cpu_cores(),
+        )  # fmt: skip
 
     def gather_object(self, obj: Any, dst: int = 0) -> Any:
         """HFLM's gather, then each rank's per-doc metrics completed for lm-eval's merge.

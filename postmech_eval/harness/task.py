@@ -55,6 +55,7 @@ POSTMECH_MODEL_ARGS: tuple[str, ...] = (
     "allow_tokenizer_mismatch",
     "cache",
     "figures",
+    "jobs",
     "pretrained",
     "device",
     "dtype",

@@ -121,6 +121,11 @@ def _stream(proc: subprocess.Popen, log, verbose: bool, n_tasks: int, figures: R
     finished = 0
     for line in proc.stderr:
         log.write(line)
+        # an analysis in a forked job (harness.parallel) can print while another one's
+        # progress bar (no newline) is on the line: our part starts at the tag
+        tag = line.find("[postmech] ")
+        if tag > 0:
+            line = line[tag:]
         if verbose or line.startswith("[postmech]") or line.startswith("postmech: error"):
             sys.stderr.write(line)
             sys.stderr.flush()

@@ -53,6 +53,7 @@ class RunFigures:
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.children: list[subprocess.Popen] = []
+        self.pending: list[tuple[Path, str, subprocess.Popen, list[dict]]] = []
 
     def task_done(self, task: str) -> None:
         """Queue ``task``'s figures (the thread starts with the first)."""
@@ -70,8 +71,9 @@ class RunFigures:
                 try:  # the marker: touched by lm_eval's process as it reports the task done
                     self._draw(task)
                 finally:
-                    if self.marker is not None and self.todo.empty():
+                    if self.marker is not None and self.todo.empty() and not self.pending:
                         self.marker.unlink(missing_ok=True)
+            self._collect()
         except BaseException as err:  # re-raised by finish, in the main thread
             self.error = err
         finally:
@@ -83,24 +85,31 @@ class RunFigures:
         if task in self.drawn or not drawable(folder, task):
             return
         self.drawn.add(task)
-        if task != KNOWLEDGE or not self.idle.is_set():
+        if task != KNOWLEDGE:
             write_task(folder, task)
             return
+        # the per-dataset maps in a second process while this thread draws the main maps and
+        # goes on with the queue; the two shares are merged into one manifest by _collect
         with self.log_path.open("a", encoding="utf-8") as log:
             child = subprocess.Popen(
                 [sys.executable, "-m", "postmech_eval.suite.figures", str(folder), "--only", SECOND_PROCESS_FIGURES],
                 stdout=subprocess.PIPE, stderr=log, text=True,
             )  # fmt: skip
         self.children.append(child)
-        mine = write_task(folder, task, lambda name: not _second(name))
-        out, _ = child.communicate()
-        theirs = None
-        if child.returncode == 0:
-            with contextlib.suppress(ValueError):
-                theirs = [json.loads(line) for line in out.splitlines() if line.strip()]
-        if theirs is None:  # the child failed: draw its share here (its warnings are in the log)
-            theirs = write_task(folder, task, _second)
-        write_manifest(folder, mine + theirs)
+        self.pending.append((folder, task, child, write_task(folder, task, lambda name: not _second(name))))
+
+    def _collect(self) -> None:
+        """Wait for each second drawing process; write its task's merged manifest."""
+        while self.pending:
+            folder, task, child, mine = self.pending.pop(0)
+            out, _ = child.communicate()
+            theirs = None
+            if child.returncode == 0:
+                with contextlib.suppress(ValueError):
+                    theirs = [json.loads(line) for line in out.splitlines() if line.strip()]
+            if theirs is None:  # the child failed: draw its share here (its warnings are in the log)
+                theirs = write_task(folder, task, _second)
+            write_manifest(folder, mine + theirs)
 
     def abort(self) -> None:
         """Stop drawing (an interrupted or failed run): the child is killed, the thread left."""
