@@ -18,6 +18,7 @@ import fnmatch
 import json
 import logging
 import math
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,20 @@ DRAWERS: dict[str, tuple[tuple[str, ...], Callable[[Path, Keep], list[dict]]]] =
 }
 
 
+def warm() -> None:
+    """Import what drawing needs (matplotlib's Agg and SVG canvases, every analysis' figures
+    module: ~1 s): the suite does it while lm_eval starts, when a core is idle."""
+    import importlib
+
+    for name in (
+        "matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.backends.backend_svg",
+        "matplotlib.colors", "postmech_eval.analyses.figstyle", "postmech_eval.analyses.knowledge.figures",
+        "postmech_eval.analyses.truth.figures", "postmech_eval.analyses.refusal.figures",
+        "postmech_eval.analyses.confidence.figures",
+    ):  # fmt: skip
+        importlib.import_module(name)
+
+
 def drawable(folder: Path, task: str) -> bool:
     """Whether ``folder`` (a finished task's artifacts) holds what its figures need."""
     if task not in DRAWERS or (folder / ".incomplete").exists():
@@ -188,10 +203,16 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     ``--only PATTERN`` (one task folder): only the figures whose name matches, no manifest,
     and each entry printed as a JSON line (the suite's second drawing process)."""
     parser = argparse.ArgumentParser(prog="python -m postmech_eval.suite.figures", description=__doc__)
-    parser.add_argument("paths", nargs="+", metavar="DIR")
+    parser.add_argument("paths", nargs="+", metavar="DIR", help="with --only: DIR, or - to read DIR from stdin")
     parser.add_argument("--only", metavar="PATTERN", help="fnmatch pattern of figure names (one task folder)")
     args = parser.parse_args(argv)
     if args.only is not None:
+        if args.paths == ["-"]:  # started ahead of time: imports now, the folder when it is ready
+            warm()
+            line = sys.stdin.readline().strip()
+            if not line:
+                return 0
+            args.paths = [line]
         folder = Path(args.paths[0])
         for e in write_task(folder, folder.name, lambda name: fnmatch.fnmatchcase(name, args.only)):
             print(json.dumps(e))

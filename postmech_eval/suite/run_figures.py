@@ -25,7 +25,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from postmech_eval.suite.figures import drawable, write_manifest, write_task
+from postmech_eval.suite.figures import drawable, warm, write_manifest, write_task
 
 #: the knowledge figures a second drawing process saves when nothing else runs (the
 #: per-dataset maps): with them the two shares are about equal (organisms: ~6 s each)
@@ -54,19 +54,39 @@ class RunFigures:
         self.error: BaseException | None = None
         self.children: list[subprocess.Popen] = []
         self.pending: list[tuple[Path, str, subprocess.Popen, list[dict]]] = []
+        self.helper: subprocess.Popen | None = None  # the second drawing process, before its folder
 
-    def task_done(self, task: str) -> None:
-        """Queue ``task``'s figures (the thread starts with the first)."""
+    def start(self) -> None:
+        """Begin now, before any task is done (the suite calls it as lm_eval starts, when a
+        core is idle): the thread imports the drawing code and starts the second process."""
         if self.thread is None:
             self.thread = threading.Thread(target=self._work, name="postmech-figures", daemon=True)
             self.thread.start()
+
+    def task_done(self, task: str) -> None:
+        """Queue ``task``'s figures (the thread starts with the first, unless started)."""
+        self.start()
         self.todo.put(task)
 
     def analyses_done(self) -> None:
         self.idle.set()
 
+    def _second_process(self) -> subprocess.Popen:
+        """The process that draws the knowledge per-dataset maps, started ahead: it imports
+        while it waits for the folder on stdin (an empty line: nothing to draw)."""
+        if self.helper is None:
+            with self.log_path.open("a", encoding="utf-8") as log:
+                self.helper = subprocess.Popen(
+                    [sys.executable, "-m", "postmech_eval.suite.figures", "-", "--only", SECOND_PROCESS_FIGURES],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                )  # fmt: skip
+            self.children.append(self.helper)
+        return self.helper
+
     def _work(self) -> None:
         try:
+            self._second_process()
+            warm()
             while (task := self.todo.get()) != _STOP:
                 try:  # the marker: touched by lm_eval's process as it reports the task done
                     self._draw(task)
@@ -90,16 +110,19 @@ class RunFigures:
             return
         # the per-dataset maps in a second process while this thread draws the main maps and
         # goes on with the queue; the two shares are merged into one manifest by _collect
-        with self.log_path.open("a", encoding="utf-8") as log:
-            child = subprocess.Popen(
-                [sys.executable, "-m", "postmech_eval.suite.figures", str(folder), "--only", SECOND_PROCESS_FIGURES],
-                stdout=subprocess.PIPE, stderr=log, text=True,
-            )  # fmt: skip
-        self.children.append(child)
+        child = self._second_process()
+        self.helper = None  # one folder per process
+        assert child.stdin is not None
+        child.stdin.write(f"{folder}\n")
+        child.stdin.close()
+        child.stdin = None  # communicate() later only reads its output
         self.pending.append((folder, task, child, write_task(folder, task, lambda name: not _second(name))))
 
     def _collect(self) -> None:
         """Wait for each second drawing process; write its task's merged manifest."""
+        if self.helper is not None:  # started ahead, never given a folder
+            self.helper.communicate("")
+            self.helper = None
         while self.pending:
             folder, task, child, mine = self.pending.pop(0)
             out, _ = child.communicate()
