@@ -176,10 +176,13 @@ class PostMechLM(HFLM):
                 ours.setdefault(task, {}).setdefault(int(request.doc_id), []).append(i)
         answers: list[str | None] = [None] * len(requests)
         by_task = self._all_ranks_docs(ours, requests)
+        jobs = self._jobs(len(by_task))
+        if jobs > 1:
+            self._say(f"{len(by_task)} analyses in {jobs} processes side by side (jobs={self.jobs or 'auto'})")
         done = parallel.run_tasks(
             list(by_task),
             lambda task: self._run_or_record(task, [doc for _, doc in by_task[task]]),
-            self._jobs(len(by_task)),
+            jobs,
             self.artifacts_dir / ".jobs",
         )
         for task, docs in by_task.items():

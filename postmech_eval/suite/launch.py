@@ -325,7 +325,7 @@ def _report(
         ran = f"{wall:.0f} s wall" if log_path is not None else "every task reused"
         title = f"postmech suite: {run.base} -> {run.post}  ({ran})"
         print("\n" + summary.render(title, per_task, seconds, failed))
-        print(summary.timing_table(seconds, run.tasks))
+        print(summary.timing_table(seconds, run.tasks, wall if log_path is not None else None))
     print(f"\nresults:   {_show(results)}")
     for older in sorted({p for p in sources.values() if p != results}):
         print(f"           {_show(older)}  (reused tasks)")

@@ -132,9 +132,13 @@ def render(
     return "\n".join(line.rstrip()[:WIDTH] for line in lines)
 
 
-def timing_table(seconds: Mapping[str, float], order: Sequence[str]) -> str:
+def timing_table(seconds: Mapping[str, float], order: Sequence[str], wall: float | None = None) -> str:
+    """Each task's seconds, their sum, and the run's wall time (less than the sum when
+    analyses ran side by side: ``harness.parallel``)."""
     total = sum(seconds.get(t, 0.0) for t in order)
     out = [f"{'task':<36} {'seconds':>8}"]
     out += [f"{t:<36} {seconds[t]:>8.1f}" for t in order if t in seconds]
-    out.append(f"{'all analyses':<36} {total:>8.1f}")
+    out.append(f"{'all analyses (sum)':<36} {total:>8.1f}")
+    if wall:
+        out.append(f"{'whole run (wall, figures included)':<36} {wall:>8.1f}")
     return "\n".join(out)
