@@ -139,3 +139,25 @@ def _recompute_nif_interval(folder: Path, results: dict) -> None:
     lo, hi = np.percentile(res.bootstrap_distribution, [2.5, 97.5])
     assert results["nif_base_base_ci_lo,none"] == pytest.approx(lo, abs=1e-12)
     assert results["nif_base_base_ci_hi,none"] == pytest.approx(hi, abs=1e-12)
+
+
+def test_quick_exit_runs_lm_evals_cli_with_its_exit_status(tmp_path):
+    """``harness.quick_exit`` (how ``postmech-eval run`` starts lm_eval) is lm-eval's own CLI:
+    the same refusal and status for an unknown task, and ``--help`` exits 0 as lm_eval's."""
+    args = ["run", "--model", "postmech", "--tasks", "postmech_no_such_task", "--output_path", str(tmp_path)]
+    real = subprocess.run(
+        [sys.executable, "-m", "lm_eval", *args], capture_output=True, text=True, timeout=300
+    )
+    quick = subprocess.run(
+        [sys.executable, "-m", "postmech_eval.harness.quick_exit", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert real.returncode != 0 and quick.returncode == real.returncode
+    assert "postmech_no_such_task" in quick.stderr + quick.stdout
+    helped = subprocess.run(
+        [sys.executable, "-m", "postmech_eval.harness.quick_exit", "run", "--help"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert helped.returncode == 0 and "--model_args" in helped.stdout

@@ -178,7 +178,9 @@ class PostMechLM(HFLM):
         by_task = self._all_ranks_docs(ours, requests)
         jobs = self._jobs(len(by_task))
         if jobs > 1:
-            self._say(f"{len(by_task)} analyses in {jobs} processes side by side (jobs={self.jobs or 'auto'})")
+            self._say(
+                f"{len(by_task)} analyses in {jobs} processes side by side (jobs={self.jobs or 'auto'})"
+            )
         done = parallel.run_tasks(
             list(by_task),
             lambda task: self._run_or_record(task, [doc for _, doc in by_task[task]]),

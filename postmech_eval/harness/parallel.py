@@ -60,7 +60,9 @@ def parse_jobs(value: object) -> int | None:
     text = str(value).strip()
     if text.isdigit() and int(text) >= 1:
         return int(text)
-    raise UserError(f"The 'jobs' parameter of postmech must be 'auto' or a positive integer. Got {value!r} instead.")
+    raise UserError(
+        f"The 'jobs' parameter of postmech must be 'auto' or a positive integer. Got {value!r} instead."
+    )
 
 
 def cpu_cores() -> int:

@@ -203,7 +203,9 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     ``--only PATTERN`` (one task folder): only the figures whose name matches, no manifest,
     and each entry printed as a JSON line (the suite's second drawing process)."""
     parser = argparse.ArgumentParser(prog="python -m postmech_eval.suite.figures", description=__doc__)
-    parser.add_argument("paths", nargs="+", metavar="DIR", help="with --only: DIR, or - to read DIR from stdin")
+    parser.add_argument(
+        "paths", nargs="+", metavar="DIR", help="with --only: DIR, or - to read DIR from stdin"
+    )
     parser.add_argument("--only", metavar="PATTERN", help="fnmatch pattern of figure names (one task folder)")
     args = parser.parse_args(argv)
     if args.only is not None:
