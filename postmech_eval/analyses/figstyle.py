@@ -18,6 +18,9 @@ from postmech_eval.atomic import atomic_path
 
 #: PNG resolution (the issue's floor is 150; 200 keeps 7 pt ticks crisp when enlarged)
 DPI = 200
+#: zlib level of the PNGs: 1 instead of PIL's 6 is ~5x less encoding time (a tenth of a
+#: figure's drawing) for files ~10% larger
+PNG_COMPRESS = 1
 #: the two models everywhere: base blue, post orange (colour-blind safe pair)
 COLOURS = {"base": "#1f77b4", "post": "#ff7f0e"}
 #: lighter shades of the same hue, for an intervention on that model (ablation / addition)
@@ -66,8 +69,9 @@ def save(fig: Any, stem: Path) -> dict[str, str]:
     engine = fig.get_layout_engine()
     for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
         path = stem.with_suffix(f".{fmt}")
+        extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS}} if fmt == "png" else {}
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=meta)
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=meta, **extra)
         out[fmt] = str(path)
         # the layout is solved once, on the first format: the second reuses the positions
         fig.set_layout_engine("none")
