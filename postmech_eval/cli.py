@@ -43,6 +43,17 @@ def _check_metadata(raw: str | None, tasks: tuple[str, ...]) -> None:
             spec_for(task).items_loader()(config)  # reads (and validates) the task's data files
 
 
+def _check_model_args(raw: str) -> None:
+    """The ``--model-args`` values this package parses cheaply, checked before lm_eval starts
+    (the model checks them all again, with the rest)."""
+    from postmech_eval.harness.parallel import parse_jobs
+
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key, _, value = part.partition("=")
+        if key.strip() == "jobs":
+            parse_jobs(value.strip())
+
+
 def _parse_metadata(raw: str) -> dict:
     import json
 
@@ -89,6 +100,7 @@ def _run_command(args: argparse.Namespace) -> int:
             msg = err.args[0] if err.args else str(err)
             raise UserError(f"bad {name} {spec!r}: {msg}") from None
     _check_metadata(args.metadata, tasks)
+    _check_model_args(args.model_args)
     out = Path(args.output_dir)
     _check_output_dir(out)
     run = SuiteRun(

@@ -125,3 +125,16 @@ def test_jobs_2_gives_the_metrics_of_jobs_1_through_lm_eval(tmp_path):
             else:
                 assert other == value, (task, key)
     assert s1 == s2
+
+
+def test_a_bad_jobs_value_is_refused_before_lm_eval_starts(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "postmech_eval.cli", "run", "--model-args", "jobs=x", "--output-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "postmech: error: The 'jobs' parameter of postmech must be 'auto' or a positive integer. Got 'x' instead."
+    ]
+    assert not list(tmp_path.rglob("lm_eval.log"))

@@ -15,7 +15,6 @@ import atexit
 import contextlib
 import os
 import sys
-import traceback
 
 
 def _status(code: object) -> int:
@@ -37,12 +36,9 @@ def main() -> None:
         cli_evaluate()
     except SystemExit as stop:
         status = _status(stop.code)
-    except KeyboardInterrupt:
-        traceback.print_exc()
-        status = 130
-    except BaseException:  # noqa: BLE001 - printed as Python would, then the same status
-        traceback.print_exc()
-        status = 1
+    except BaseException as err:  # noqa: BLE001 - reported as Python would: through excepthook
+        sys.excepthook(type(err), err, err.__traceback__)  # (the plugin's: one line for bad input)
+        status = 130 if isinstance(err, KeyboardInterrupt) else 1
     finally:
         with contextlib.suppress(Exception):
             atexit._run_exitfuncs()
