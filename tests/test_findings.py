@@ -139,7 +139,10 @@ def test_a_file_without_intervals_is_judged_on_its_point_values(tmp_path):
     assert "patch_corr = 0.93 (no CI)" in res["knowledge"].observed
 
 
-def test_tables_show_undefined_never_as_not_measured(tmp_path, capsys):
+def test_tables_show_undefined_never_as_not_measured(tmp_path, capsys, monkeypatch):
+    # in an empty working directory: a run without artifacts_dir has its figures under
+    # ./postmech_artifacts, and the HTML would embed any found there (base64 can hold "n/a")
+    monkeypatch.chdir(tmp_path)
     metrics = sft_metrics()
     metrics[RT].update(transfer_forward=math.nan, transfer_gap=math.nan)
     write_results(tmp_path, metrics)
