@@ -425,7 +425,6 @@ def test_figures_drawn_as_tasks_finish_match_a_redraw_and_clear_the_marker(tmp_p
     for task in tasks:
         marker.touch()
         run.task_done(task)
-    run.analyses_done()
     run.finish(tasks)
     assert not marker.exists()
     for task in tasks:

@@ -42,12 +42,24 @@ def test_the_suite_splits_into_two_balanced_groups_keeping_probe_and_steering_to
 
 
 def test_jobs_auto_forks_only_a_small_resident_cpu_pair_on_two_cores():
-    small = {"world_size": 1, "on_cpu": True, "both_resident": True, "pair_bytes": 3 << 20, "cores": 2}
+    small = {
+        "world_size": 1,
+        "on_cpu": True,
+        "both_resident": True,
+        "pair_bytes": lambda: 3 << 20,
+        "cores": 2,
+    }
     assert parallel.choose_jobs(None, 5, **small) == 2
     assert parallel.choose_jobs(None, 1, **small) == 1
     assert parallel.choose_jobs(None, 5, **{**small, "cores": 1}) == 1
-    assert parallel.choose_jobs(None, 5, **{**small, "pair_bytes": 2 << 30}) == 1
-    assert parallel.choose_jobs(3, 5, **{**small, "pair_bytes": 2 << 30}) == 3  # asked for
+    assert parallel.choose_jobs(None, 5, **{**small, "pair_bytes": lambda: 2 << 30}) == 1
+    assert parallel.choose_jobs(3, 5, **{**small, "pair_bytes": lambda: 2 << 30}) == 3  # asked for
+
+    def never() -> int:
+        raise AssertionError("the pair was weighed although the answer did not depend on it")
+
+    assert parallel.choose_jobs(1, 5, **{**small, "pair_bytes": never}) == 1
+    assert parallel.choose_jobs(2, 5, **{**small, "pair_bytes": never}) == 2
     for unsafe in ({"world_size": 2}, {"on_cpu": False}, {"both_resident": False}):
         assert parallel.choose_jobs(2, 5, **{**small, **unsafe}) == 1
 

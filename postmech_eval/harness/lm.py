@@ -201,17 +201,17 @@ class PostMechLM(HFLM):
         return [a if a is not None else "" for a in answers]
 
     def _jobs(self, n_tasks: int) -> int:
-        """Processes for this call's analyses (``harness.parallel``); loads base when it forks."""
-        if n_tasks < 2 or self.jobs == 1:
-            return 1
-        on_cpu = str(self.device) == "cpu" and self.pair.device == "cpu"
-        if not on_cpu or self.world_size > 1 or self.one_at_a_time:
-            return 1
-        models = [self.pair.get(w)[0] for w in ("base", "post")]
-        size = sum(t.numel() * t.element_size() for m in models for t in (*m.parameters(), *m.buffers()))
+        """Processes for this call's analyses (``harness.parallel``); may load base (which
+        the analyses load anyway) to weigh the pair."""
+
+        def pair_bytes() -> int:
+            models = [self.pair.get(w)[0] for w in ("base", "post")]
+            return sum(t.numel() * t.element_size() for m in models for t in (*m.parameters(), *m.buffers()))
+
         return parallel.choose_jobs(
-            self.jobs, n_tasks, world_size=self.world_size, on_cpu=on_cpu, both_resident=True,
-            pair_bytes=size, cores=parallel.cpu_cores(),
+            self.jobs, n_tasks, world_size=self.world_size,
+            on_cpu=str(self.device) == "cpu" and self.pair.device == "cpu",
+            both_resident=not self.one_at_a_time, pair_bytes=pair_bytes, cores=parallel.cpu_cores(),
         )  # fmt: skip
 
     def gather_object(self, obj: Any, dst: int = 0) -> Any:

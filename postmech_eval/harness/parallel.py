@@ -105,14 +105,17 @@ def split(tasks: Sequence[str], jobs: int) -> list[list[str]]:
 
 def choose_jobs(
     requested: int | None, n_tasks: int, *, world_size: int, on_cpu: bool, both_resident: bool,
-    pair_bytes: int, cores: int,
+    pair_bytes: Callable[[], int], cores: int,
 ) -> int:  # fmt: skip
-    """How many processes run this call's tasks (1: no fork); see the module docstring."""
-    if n_tasks < 2 or world_size > 1 or not on_cpu or not both_resident or not hasattr(os, "fork"):
+    """How many processes run this call's tasks (1: no fork); see the module docstring.
+    ``pair_bytes`` is asked only when the answer depends on it (it may load a model)."""
+    if n_tasks < 2 or requested == 1 or world_size > 1 or not on_cpu or not both_resident:
+        return 1
+    if not hasattr(os, "fork"):
         return 1
     if requested is not None:
         return requested
-    return 2 if cores >= 2 and pair_bytes <= SMALL_PAIR_BYTES else 1
+    return 2 if cores >= 2 and pair_bytes() <= SMALL_PAIR_BYTES else 1
 
 
 def _die_with_parent() -> None:

@@ -121,12 +121,10 @@ class SuiteRun:
         return cmd
 
 
-def _stream(proc: subprocess.Popen, log, verbose: bool, n_tasks: int, figures: RunFigures) -> None:
+def _stream(proc: subprocess.Popen, log, verbose: bool, figures: RunFigures) -> None:
     """Copy the child's stderr into the log; echo only our progress lines (all with --verbose);
-    hand each analysis reported done to ``figures``, and tell it when all ``n_tasks`` have
-    reported done or FAILED."""
+    hand each analysis reported done to ``figures``."""
     assert proc.stderr is not None
-    finished = 0
     for line in proc.stderr:
         log.write(line)
         # an analysis in a forked job (harness.parallel) can print while another one's
@@ -137,13 +135,8 @@ def _stream(proc: subprocess.Popen, log, verbose: bool, n_tasks: int, figures: R
         if verbose or line.startswith("[postmech]") or line.startswith("postmech: error"):
             sys.stderr.write(line)
             sys.stderr.flush()
-        if line.startswith("[postmech] ") and (": done in " in line or ": FAILED (" in line):
-            finished += 1
-            if finished == n_tasks:
-                log.flush()
-                figures.analyses_done()
-            if ": done in " in line:
-                figures.task_done(line[len("[postmech] ") :].split(":", 1)[0])
+        if line.startswith("[postmech] ") and ": done in " in line:
+            figures.task_done(line[len("[postmech] ") :].split(":", 1)[0])
 
 
 def _show(path: Path) -> str:
@@ -249,7 +242,7 @@ def run_suite(run: SuiteRun) -> int:
         with contextlib.suppress(OSError, AttributeError):  # not on every platform
             os.setpriority(os.PRIO_PROCESS, proc.pid, ANALYSES_NICE)
         try:
-            _stream(proc, log, run.verbose, len(todo), figures)
+            _stream(proc, log, run.verbose, figures)
             code = proc.wait()
         except KeyboardInterrupt:
             figures.abort()

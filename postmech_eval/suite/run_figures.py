@@ -6,11 +6,11 @@ the suite's wall time. A thread of this process (which otherwise only waits for 
 draws each task's figures when lm_eval reports the task done, so the knowledge task's (most
 of the work: it runs first) are drawn while the truth, refusal and confidence analyses run.
 Those analyses then share the two cores with the drawing, and two spinning OpenMP threads on
-a shared core ran 2-3x slower: while the thread draws, a marker file (``DRAWING_ENV``) exists
-and an analysis starting then uses one torch thread (``harness.lm``). A task drawn after the
-analyses are all done has its knowledge per-dataset maps (:data:`SECOND_PROCESS_FIGURES`,
-half that task's work) saved by a child process at the same time, the two shares merged into
-one manifest.
+a shared core ran 2-3x slower: while anything draws, a marker file (``DRAWING_ENV``) exists
+and an analysis starting then uses one torch thread (``harness.lm``). The knowledge task's
+per-dataset maps (:data:`SECOND_PROCESS_FIGURES`, half that task's work) are saved by a second
+process at the same time, started (and importing) while lm_eval starts; the two shares are
+merged into one manifest.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from pathlib import Path
 
 from postmech_eval.suite.figures import drawable, warm, write_manifest, write_task
 
-#: the knowledge figures a second drawing process saves when nothing else runs (the
-#: per-dataset maps): with them the two shares are about equal (organisms: ~6 s each)
+#: the knowledge figures a second drawing process saves (the per-dataset maps): with them the
+#: two shares are about equal
 SECOND_PROCESS_FIGURES = "knowledge_heatmaps_dataset_*"
 KNOWLEDGE = "postmech_knowledge_patching"
 _STOP = ""
@@ -39,9 +39,9 @@ def _second(name: str) -> bool:
 
 
 class RunFigures:
-    """The figures of one run's artifacts folder: :meth:`task_done` for each task lm_eval
-    reports done, :meth:`analyses_done` when it has reported them all, then :meth:`finish`
-    with the tasks that succeeded. ``marker``: the file that exists while figures are drawn."""
+    """The figures of one run's artifacts folder: :meth:`start` as lm_eval starts,
+    :meth:`task_done` for each task lm_eval reports done, then :meth:`finish` with the tasks
+    that succeeded. ``marker``: the file that exists while figures are drawn."""
 
     def __init__(self, artifacts_dir: Path, log_path: Path, marker: Path | None = None) -> None:
         self.artifacts_dir = Path(artifacts_dir)
@@ -49,7 +49,6 @@ class RunFigures:
         self.marker = marker
         self.todo: queue.Queue[str] = queue.Queue()
         self.drawn: set[str] = set()
-        self.idle = threading.Event()  # set once lm_eval runs no more analyses
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.children: list[subprocess.Popen] = []
@@ -68,9 +67,6 @@ class RunFigures:
         self.start()
         self.todo.put(task)
 
-    def analyses_done(self) -> None:
-        self.idle.set()
-
     def _second_process(self) -> subprocess.Popen:
         """The process that draws the knowledge per-dataset maps, started ahead: it imports
         while it waits for the folder on stdin (an empty line: nothing to draw)."""
@@ -87,18 +83,33 @@ class RunFigures:
         try:
             self._second_process()
             warm()
-            while (task := self.todo.get()) != _STOP:
+            while True:
+                try:
+                    task = self.todo.get(timeout=0.5)
+                except queue.Empty:
+                    self._clear_marker()  # the second process may have finished meanwhile
+                    continue
+                if task == _STOP:
+                    break
                 try:  # the marker: touched by lm_eval's process as it reports the task done
                     self._draw(task)
                 finally:
-                    if self.marker is not None and self.todo.empty() and not self.pending:
-                        self.marker.unlink(missing_ok=True)
+                    self._clear_marker()
             self._collect()
         except BaseException as err:  # re-raised by finish, in the main thread
             self.error = err
         finally:
             if self.marker is not None:
                 self.marker.unlink(missing_ok=True)
+
+    def _clear_marker(self) -> None:
+        """Remove the marker once nothing draws: the queue empty, every second process done."""
+        if (
+            self.marker is not None
+            and self.todo.empty()
+            and all(c.poll() is not None for _, _, c, _ in self.pending)
+        ):
+            self.marker.unlink(missing_ok=True)
 
     def _draw(self, task: str) -> None:
         folder = self.artifacts_dir / task
@@ -144,7 +155,6 @@ class RunFigures:
 
     def finish(self, tasks: Sequence[str]) -> None:
         """Every one of ``tasks``' figures: those not drawn yet, then wait for the thread."""
-        self.analyses_done()
         for task in tasks:
             self.task_done(task)  # drawn ones are skipped
         if self.thread is None:
